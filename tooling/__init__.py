@@ -1,0 +1,1 @@
+"""Python helpers for the template repository: rendering, Cargo.lock templating, cargo runs."""

@@ -1,0 +1,77 @@
+"""Run cargo in generated projects with one shared target folder, so dependencies build once."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from tooling.questions import REPO_ROOT
+
+SHARED_TARGET_DIR = REPO_ROOT / "target" / "generated"
+HOST_TARGET = "x86_64-unknown-linux-gnu"
+# The machine has no musl standard library; glibc with crt-static gives the same kind of binary:
+# no interpreter, no shared libraries.
+STATIC_RUSTFLAGS = "-C target-feature=+crt-static"
+
+
+def cargo_env(**overrides: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["CARGO_TARGET_DIR"] = str(SHARED_TARGET_DIR)
+    env["CARGO_TERM_COLOR"] = "never"
+    env.pop("RUSTFLAGS", None)
+    env.update(overrides)
+    return env
+
+
+def cargo(
+    project: Path, *args: str, check: bool = True, **env_overrides: str
+) -> subprocess.CompletedProcess[str]:
+    """Run `cargo <args>` in `project`; on failure the exception carries cargo's output."""
+    result = subprocess.run(
+        ["cargo", *args],
+        cwd=project,
+        env=cargo_env(**env_overrides),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"cargo {' '.join(args)} failed ({result.returncode}) in {project}:\n"
+            f"{result.stdout}\n{result.stderr}"
+        )
+    return result
+
+
+def build_static_release(project: Path, package_name: str) -> Path:
+    """Build the release binary statically linked and return its path."""
+    cargo(
+        project,
+        "build",
+        "--release",
+        "--locked",
+        "--target",
+        HOST_TARGET,
+        RUSTFLAGS=STATIC_RUSTFLAGS,
+    )
+    return SHARED_TARGET_DIR / HOST_TARGET / "release" / package_name
+
+
+def package_names(project: Path, *tree_args: str) -> set[str]:
+    """Names of every package in the dependency graph for all targets, dev and build included."""
+    result = cargo(
+        project,
+        "tree",
+        "--locked",
+        "--target",
+        "all",
+        "--edges",
+        "normal,build,dev",
+        "--prefix",
+        "none",
+        "--format",
+        "{p}",
+        *tree_args,
+    )
+    return {line.split()[0] for line in result.stdout.splitlines() if line.strip()}
