@@ -58,12 +58,12 @@ def build_static_release(project: Path, package_name: str) -> Path:
     return SHARED_TARGET_DIR / HOST_TARGET / "release" / package_name
 
 
-def package_names(project: Path, *tree_args: str) -> set[str]:
+def package_names(project: Path, *, locked: bool = True) -> set[str]:
     """Names of every package in the dependency graph for all targets, dev and build included."""
     result = cargo(
         project,
         "tree",
-        "--locked",
+        *(["--locked"] if locked else []),
         "--target",
         "all",
         "--edges",
@@ -72,6 +72,5 @@ def package_names(project: Path, *tree_args: str) -> set[str]:
         "none",
         "--format",
         "{p}",
-        *tree_args,
     )
     return {line.split()[0] for line in result.stdout.splitlines() if line.strip()}

@@ -1,0 +1,11 @@
+//! Integration tests: start the real server through the library API on
+//! 127.0.0.1 with an OS-chosen port and talk to it over HTTP.
+
+// Panicking on unexpected errors is the point of a test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod healthcheck;
+mod helpers;
+mod routes;
+mod shutdown;
+mod tls;
