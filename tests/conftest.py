@@ -1,0 +1,45 @@
+"""Shared fixtures: rendering generated projects and building the expensive ones once per run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tooling.render import render_with_copier
+
+# Representative answer sets that are compiled and run; the rest of the matrix is only rendered.
+BUILD_COMBINATIONS: dict[str, dict[str, str]] = {
+    "defaults": {"project_slug": "svc-defaults"},
+    # The longest name allowed, sorting after every dependency: rustfmt's layout and the
+    # lockfile's order must hold for it too.
+    "abort-s-system": {
+        "project_slug": "zz-abort-s-system-" + "x" * 46,
+        "panic_strategy": "abort",
+        "opt_level": "s",
+        "allocator": "system",
+    },
+}
+
+Renderer = Callable[..., Path]
+
+
+@pytest.fixture
+def render(tmp_path: Path) -> Renderer:
+    """Render the template with copier into a fresh folder; returns the project path."""
+
+    def _render(answers: Mapping[str, Any] | None = None, name: str = "project") -> Path:
+        return render_with_copier(tmp_path / name, answers)
+
+    return _render
+
+
+@pytest.fixture(scope="session", params=list(BUILD_COMBINATIONS), ids=list(BUILD_COMBINATIONS))
+def built_project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated project per build combination, rendered once per test run."""
+    answers = BUILD_COMBINATIONS[request.param]
+    return render_with_copier(
+        tmp_path_factory.mktemp(request.param) / answers["project_slug"], answers
+    )

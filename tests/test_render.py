@@ -1,0 +1,96 @@
+"""Rungs 1 and 2: every answer combination renders cleanly and lands in the files as given."""
+
+from __future__ import annotations
+
+import pytest
+import tomlkit
+import yaml
+
+from tests.helpers import leftover_template_syntax
+from tooling.questions import choice_matrix, combination_id, questions
+
+CHOICE_MATRIX = choice_matrix()
+
+
+def test_matrix_covers_every_choice_of_every_question():
+    for name, spec in questions().items():
+        if "choices" in spec:
+            assert {combo[name] for combo in CHOICE_MATRIX} == set(spec["choices"]), name
+
+
+@pytest.mark.parametrize("answers", CHOICE_MATRIX, ids=combination_id)
+def test_every_choice_combination_renders_its_answers(render, answers):
+    project = render(answers)
+
+    assert leftover_template_syntax(project) == []
+    manifest = tomlkit.parse((project / "Cargo.toml").read_text(encoding="utf-8")).unwrap()
+    package = manifest["package"]
+    if answers["license"] == "proprietary":
+        assert "license" not in package
+    else:
+        assert package["license"] == answers["license"]
+    profile = manifest["profile"]["release"]
+    expected_opt_level = (
+        int(answers["opt_level"]) if answers["opt_level"].isdigit() else answers["opt_level"]
+    )
+    assert profile["opt-level"] == expected_opt_level
+    assert profile["panic"] == answers["panic_strategy"]
+    expected_default = ["mimalloc"] if answers["allocator"] == "mimalloc" else []
+    assert manifest["features"]["default"] == expected_default
+
+
+def test_default_answers_give_a_rustls_only_size_optimised_service(render):
+    project = render()
+    manifest = tomlkit.parse((project / "Cargo.toml").read_text(encoding="utf-8")).unwrap()
+
+    package = manifest["package"]
+    assert package["name"] == "my-service"
+    assert package["edition"] == "2024"
+    assert package["rust-version"] == "1.85"
+    assert package["publish"] is False
+
+    dependencies = manifest["dependencies"]
+    reqwest = dependencies["reqwest"]
+    assert reqwest["default-features"] is False
+    assert sorted(reqwest["features"]) == ["json", "rustls-no-provider"]
+    rustls = dependencies["rustls"]
+    assert rustls["default-features"] is False
+    assert "ring" in rustls["features"]
+    assert "aws-lc-rs" not in rustls["features"]
+    assert "webpki-root-certs" in dependencies
+    assert dependencies["mimalloc"]["optional"] is True
+
+    profile = manifest["profile"]["release"]
+    assert profile == {
+        "opt-level": "z",
+        "lto": True,
+        "codegen-units": 1,
+        "panic": "unwind",
+        "strip": True,
+    }
+    config_rs = (project / "src" / "config.rs").read_text(encoding="utf-8")
+    assert "pub const DEFAULT_PORT: u16 = 8080;" in config_rs
+
+
+def test_answers_file_records_every_answer_for_copier_update(render):
+    answers = {"project_slug": "billing-api", "http_port": "9000", "opt_level": "s"}
+    project = render(answers)
+
+    recorded = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
+    assert recorded["_src_path"]
+    assert recorded["_commit"]
+    assert {name: recorded[name] for name in answers} == answers
+    assert set(questions()) <= set(recorded)
+    assert "cookiecutter" not in recorded
+
+
+def test_free_text_with_quotes_and_backslashes_stays_exact_in_cargo_toml(render):
+    description = 'Says "hello" to C:\\Users\\me — naïve café'
+    author = "O'Brien \\ Ops"
+    project = render({"description": description, "author_name": author})
+
+    package = tomlkit.parse((project / "Cargo.toml").read_text(encoding="utf-8")).unwrap()[
+        "package"
+    ]
+    assert package["description"] == description
+    assert package["authors"] == [f"{author} <platform@example.com>"]

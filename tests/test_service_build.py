@@ -1,0 +1,109 @@
+"""Rungs 4 to 6: the generated service lints, passes its own tests, builds static and runs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+import tomlkit
+
+from tests.service import (
+    can_chroot,
+    chroot_command,
+    empty_root_with,
+    running_service,
+    service_env,
+)
+from tooling.cargo import build_static_release, cargo
+
+pytestmark = pytest.mark.slow
+
+SHUTDOWN_TIMEOUT_SECONDS = 5
+
+
+@pytest.fixture(scope="session")
+def static_binary(built_project):
+    name = tomlkit.parse((built_project / "Cargo.toml").read_text())["package"]["name"]
+    return build_static_release(built_project, name)
+
+
+def test_generated_code_is_rustfmt_clean(built_project):
+    cargo(built_project, "fmt", "--check")
+
+
+def test_clippy_finds_nothing_with_warnings_denied(built_project):
+    cargo(built_project, "clippy", "--all-targets", "--locked", "--", "-D", "warnings")
+
+
+def test_service_passes_its_own_tests(built_project):
+    result = cargo(built_project, "test", "--locked")
+    assert " passed; 0 failed" in result.stdout
+
+
+def test_release_binary_is_fully_static(static_binary):
+    headers = subprocess.run(
+        ["readelf", "--program-headers", "--dynamic", str(static_binary)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "INTERP" not in headers
+    assert "(NEEDED)" not in headers
+
+
+@pytest.mark.skipif(not can_chroot(), reason="chroot into an empty root needs root")
+def test_static_binary_serves_healthz_from_an_empty_root(static_binary, tmp_path):
+    root = empty_root_with(static_binary, tmp_path / "root")
+
+    with running_service(chroot_command(root)) as service:
+        status, body = service.get("/healthz")
+        assert status == 200
+        assert json.loads(body) == {"status": "ok"}
+        assert service.get("/readyz")[0] == 200
+
+        healthcheck = subprocess.run(
+            chroot_command(root, "healthcheck"),
+            env=service_env(service.port),
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+        assert healthcheck.returncode == 0, healthcheck.stderr
+
+        assert service.stop(timeout=SHUTDOWN_TIMEOUT_SECONDS) == 0
+
+
+def test_healthcheck_fails_when_nothing_listens(static_binary):
+    from tests.service import free_port
+
+    result = subprocess.run(
+        [str(static_binary), "healthcheck"],
+        env=service_env(free_port()),
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip()
+
+
+def test_bad_configuration_is_refused_with_a_clear_message(static_binary):
+    env = service_env(8080) | {"APP_PORT": "eighty"}
+    result = subprocess.run(
+        [str(static_binary)], env=env, capture_output=True, text=True, timeout=10, check=False
+    )
+    assert result.returncode != 0
+    assert "APP_PORT" in result.stderr
+    assert "eighty" in result.stderr
+
+
+def test_sigterm_ends_the_service_cleanly(static_binary):
+    with running_service([str(static_binary)]) as service:
+        assert service.stop(timeout=SHUTDOWN_TIMEOUT_SECONDS) == 0
+        logs = service.process.stdout.read()
+    # Structured logs: every line the service writes is one JSON object.
+    records = [json.loads(line) for line in logs.splitlines() if line.strip()]
+    assert records
