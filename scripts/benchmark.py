@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import tomlkit
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tooling.cargo import HOST_TARGET, STATIC_RUSTFLAGS
@@ -52,6 +54,15 @@ def crates_compiled_for_target(project: Path) -> int:
     return len({line.split()[0] for line in tree.splitlines() if line.strip()})
 
 
+def cpu_model() -> str:
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.machine()
+
+
 def parse_answers(pairs: list[str]) -> dict[str, str]:
     answers = {}
     for pair in pairs:
@@ -77,11 +88,12 @@ def main() -> int:
         for _ in range(args.warm_runs):
             (project / "src" / "main.rs").touch()
             warm.append(timed_static_build(project, target_dir))
-        binary = target_dir / HOST_TARGET / "release" / "bench-service"
+        package = tomlkit.parse((project / "Cargo.toml").read_text(encoding="utf-8"))["package"]
+        binary = target_dir / HOST_TARGET / "release" / str(package["name"])
         lock_text = (project / "Cargo.lock").read_text(encoding="utf-8")
         figures = {
             "answers": answers or "defaults",
-            "machine": f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}",
+            "machine": f"{os.cpu_count()} cores, {cpu_model()}",
             "binary_bytes": binary.stat().st_size,
             "crates_in_lock": lock_text.count("[[package]]"),
             "crates_compiled": crates_compiled_for_target(project),
