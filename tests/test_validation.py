@@ -1,93 +1,196 @@
-"""Bad answers are refused before anything is written, with one line naming question and rule."""
+"""Both engines refuse bad answers before writing anything, naming the question and the rule.
+
+One corpus goes to the copier CLI (validators in copier.yml) and to the cookiecutter CLI
+(hooks/pre_gen_project.py). Where cookiecutter's own checks fire before the hook (a value
+outside a choice list, Jinja it cannot render), the corpus says what cookiecutter prints.
+"""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
-from tooling.questions import REPO_ROOT
+from hooks import pre_gen_project
+from tooling.questions import REPO_ROOT, choices, questions
 
-# (question, bad answer, the rule the message must state)
+
+@dataclass(frozen=True)
+class Bad:
+    answers: dict[str, str]
+    question: str
+    rule: str
+    # What cookiecutter prints instead, when its own check refuses the answer first.
+    cookiecutter_says: str | None = None
+
+    def __str__(self) -> str:
+        return "-".join(f"{q}={a!r:.18}" for q, a in self.answers.items())
+
+
+def bad(question: str, answer: str, rule: str, cookiecutter_says: str | None = None) -> Bad:
+    return Bad({question: answer}, question, rule, cookiecutter_says)
+
+
 BAD_ANSWERS = [
-    ("project_name", "", "must not be empty"),
-    ("project_name", "two\nlines", "one line"),
-    ("project_slug", "My Service", "must be a Cargo package name"),
-    ("project_slug", "9lives", "must be a Cargo package name"),
-    ("project_slug", "../escape", "must be a Cargo package name"),
-    ("project_slug", "a" * 65, "at most 64 characters"),
-    ("project_slug", "self", "must not be a Rust keyword"),
-    ("project_slug", "async", "must not be a Rust keyword"),
-    ("project_slug", "std", "must not be a name Cargo or Rust reserves"),
-    ("project_slug", "proc-macro", "must not be a name Cargo or Rust reserves"),
-    ("description", "", "must not be empty"),
-    ("description", "x" * 201, "at most 200 characters"),
-    ("author_name", " ", "must not be empty"),
-    ("author_email", "not-an-email", "must look like an e-mail address"),
-    ("author_email", "a@b", "must look like an e-mail address"),
-    ("license", "GPL-3.0", "is not in"),
-    ("rust_version", "1.84", "must be 1.85 or newer"),
-    ("rust_version", "latest", "must be a Rust version"),
-    ("http_port", "0", "must be an integer from 1 to 65535"),
-    ("http_port", "65536", "must be an integer from 1 to 65535"),
-    ("http_port", "http", "must be an integer from 1 to 65535"),
-    ("allocator", "jemalloc", "is not in"),
-    ("panic_strategy", "halt", "is not in"),
-    ("opt_level", "2", "is not in"),
+    # The slug is given: derived from an empty name it would be empty too, and cookiecutter
+    # would stop on the output folder before the hook could name the rule.
+    Bad({"project_name": "", "project_slug": "svc"}, "project_name", "must not be empty"),
+    Bad(
+        {"project_name": "two\nlines", "project_slug": "svc"},
+        "project_name",
+        "one line without control characters",
+    ),
+    bad("project_slug", "My Service", "must be a Cargo package name"),
+    bad("project_slug", "9lives", "must be a Cargo package name"),
+    bad("project_slug", "../escape", "must be a Cargo package name"),
+    bad("project_slug", "/etc/cron.d/x", "must be a Cargo package name"),
+    bad("project_slug", "a" * 65, "at most 64 characters"),
+    bad("project_slug", "self", "must not be a Rust keyword"),
+    bad("project_slug", "async", "must not be a Rust keyword"),
+    bad("project_slug", "std", "must not be a name Cargo or Rust reserves"),
+    bad("project_slug", "proc-macro", "must not be a name Cargo or Rust reserves"),
+    bad("project_slug", "nul", "must not be a name Cargo or Rust reserves"),
+    bad("description", "", "must not be empty"),
+    bad("description", "x" * 201, "at most 200 characters"),
+    bad("description", "tab\there", "one line without control characters"),
+    bad(
+        "description",
+        "{{ nope }}",
+        "must not contain Jinja syntax",
+        cookiecutter_says="Unable to render variable 'description'",
+    ),
+    bad("author_name", " ", "must not be empty"),
+    bad("author_name", "Ops <ops@example.com>", "one line without control characters or < >"),
+    bad("author_email", "not-an-email", "must look like an e-mail address"),
+    bad("author_email", "a@b", "must look like an e-mail address"),
+    bad("author_email", "a b@example.com", "must look like an e-mail address"),
+    bad("rust_version", "1.84", "must be 1.85 or newer"),
+    bad("rust_version", "latest", "must be a Rust version"),
+    bad("http_port", "0", "must be an integer from 1 to 65535"),
+    bad("http_port", "65536", "must be an integer from 1 to 65535"),
+    bad("http_port", "http", "must be an integer from 1 to 65535"),
+    Bad({"http_port": "80"}, "allow_low_port", "port 80 is below 1024"),
+    *(
+        bad(question, "nonsense", "is not in", cookiecutter_says=f"choice variable {question}")
+        for question in choices()
+    ),
 ]
 
 GOOD_ANSWERS = [
-    ("project_slug", "a"),
-    ("project_slug", "billing_api-v2"),
-    ("project_slug", "a" * 64),
-    ("project_slug", "self-service"),
-    ("rust_version", "1.85.1"),
-    ("rust_version", "1.100"),
-    ("http_port", "1"),
-    ("http_port", "65535"),
-    ("author_email", "first.last+ops@mail.example.co.uk"),
-    ("description", "Ünïcödé, quotes \" ' and {braces}"),
+    {"project_slug": "a"},
+    {"project_slug": "billing_api-v2"},
+    {"project_slug": "a" * 64},
+    {"project_slug": "self-service"},
+    {"rust_version": "1.85.1"},
+    {"rust_version": "1.100"},
+    {"http_port": "1024"},
+    {"http_port": "65535"},
+    {"http_port": "80", "allow_low_port": "true"},
+    {"author_email": "first.last+ops@mail.example.co.uk"},
+    {"description": "Ünïcödé, quotes \" ' and {braces} }} %}"},
 ]
 
 
-def _copier_copy(destination, question, answer):
-    """Run the real copier CLI non-interactively with one answer given."""
+def copier_cli(destination: Path, answers: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    data = [arg for q, a in answers.items() for arg in ("--data", f"{q}={a}")]
+    command = [sys.executable, "-m", "copier", "copy", "--defaults", "--vcs-ref", "HEAD", *data]
     return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "copier",
-            "copy",
-            "--defaults",
-            "--vcs-ref",
-            "HEAD",
-            "--data",
-            f"{question}={answer}",
-            str(REPO_ROOT),
-            str(destination),
-        ],
+        [*command, str(REPO_ROOT), str(destination)],
         capture_output=True,
         text=True,
         check=False,
     )
 
 
-@pytest.mark.parametrize(
-    ("question", "answer", "rule"), BAD_ANSWERS, ids=[f"{q}={a!r:.20}" for q, a, _ in BAD_ANSWERS]
-)
-def test_copier_refuses_bad_answer_and_writes_nothing(tmp_path, question, answer, rule):
+def cookiecutter_cli(output_dir: Path, answers: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    extra_context = [f"{q}={a}" for q, a in answers.items()]
+    command = [sys.executable, "-m", "cookiecutter", "--no-input", "--output-dir", str(output_dir)]
+    return subprocess.run(
+        [*command, str(REPO_ROOT), *extra_context],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("case", BAD_ANSWERS, ids=str)
+def test_copier_refuses_with_question_and_rule_and_writes_nothing(tmp_path, case):
     destination = tmp_path / "service"
-    result = _copier_copy(destination, question, answer)
+    result = copier_cli(destination, case.answers)
 
     assert result.returncode != 0
     last_line = result.stderr.strip().splitlines()[-1]
-    assert f"'{question}'" in last_line
-    assert rule in last_line
+    assert f"'{case.question}'" in last_line
+    assert f"{case.question}: " in last_line or case.rule == "is not in"
+    assert case.rule in last_line
     assert not destination.exists()
 
 
-@pytest.mark.parametrize(("question", "answer"), GOOD_ANSWERS, ids=[q for q, _ in GOOD_ANSWERS])
-def test_copier_accepts_good_answer(render, question, answer):
-    project = render({question: answer})
-    assert (project / "Cargo.toml").is_file()
+@pytest.mark.parametrize("case", BAD_ANSWERS, ids=str)
+def test_cookiecutter_refuses_with_question_and_rule_and_writes_nothing(tmp_path, case):
+    output_dir = tmp_path / "out"
+    output_dir.mkdir()
+    result = cookiecutter_cli(output_dir, case.answers)
+
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    if case.cookiecutter_says:
+        assert case.cookiecutter_says in output
+    else:
+        assert f"error: {case.question}: " in output
+        assert case.rule in output
+    assert list(output_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize("case", BAD_ANSWERS, ids=str)
+def test_hook_rules_name_the_same_question_and_rule(case):
+    """The hook's rule set, called directly: the first problem is the corpus's."""
+    answers = {**default_answers_as_cookiecutter_gives_them(), **case.answers}
+    problems = pre_gen_project.problems(answers)
+    assert problems
+    assert problems[0].startswith(f"{case.question}: ")
+    assert case.rule in problems[0]
+
+
+@pytest.mark.parametrize("answers", GOOD_ANSWERS, ids=str)
+def test_both_engines_accept_good_answers(tmp_path, answers):
+    copier_result = copier_cli(tmp_path / "copier", answers)
+    cookiecutter_result = cookiecutter_cli(tmp_path / "cookiecutter", answers)
+
+    assert copier_result.returncode == 0, copier_result.stderr
+    assert cookiecutter_result.returncode == 0, cookiecutter_result.stderr
+    assert (tmp_path / "copier" / "Cargo.toml").is_file()
+
+
+def test_hook_choices_match_copier_yml():
+    assert choices() == pre_gen_project.CHOICES
+
+
+def default_answers_as_cookiecutter_gives_them() -> dict[str, object]:
+    context = json.loads((REPO_ROOT / "cookiecutter.json").read_text(encoding="utf-8"))
+    answers = {k: (v[0] if isinstance(v, list) else v) for k, v in context.items()}
+    answers["project_slug"] = "my-service"
+    return answers
+
+
+def test_cookiecutter_prompt_passes_typed_jinja_to_the_hook_which_refuses_it(tmp_path):
+    """Typed at the prompt (not given on the command line), `{{ x }}` stays literal."""
+    typed = {"description": "{{ x }}"}
+    stdin = "".join(f"{typed.get(name, '')}\n" for name in questions())
+    output_dir = tmp_path / "out"
+    output_dir.mkdir()
+    result = subprocess.run(
+        [sys.executable, "-m", "cookiecutter", "--output-dir", str(output_dir), str(REPO_ROOT)],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode != 0
+    assert "error: description: must not contain Jinja syntax" in result.stdout + result.stderr
+    assert list(output_dir.iterdir()) == []
