@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 import tomlkit
 import yaml
 
 from tests.helpers import leftover_template_syntax
-from tooling.questions import choice_matrix, combination_id, questions
+from tooling.questions import choice_matrix, choices, combination_id, questions
 
 CHOICE_MATRIX = choice_matrix()
 
 
-def test_matrix_covers_every_choice_of_every_question():
-    for name, spec in questions().items():
-        if "choices" in spec:
-            assert {combo[name] for combo in CHOICE_MATRIX} == set(spec["choices"]), name
+def test_matrix_pairs_every_choice_with_every_choice_of_every_other_question():
+    options = choices()
+    for first, second in itertools.combinations(options, 2):
+        seen = {(combo[first], combo[second]) for combo in CHOICE_MATRIX}
+        assert seen == set(itertools.product(options[first], options[second])), (first, second)
 
 
 @pytest.mark.parametrize("answers", CHOICE_MATRIX, ids=combination_id)

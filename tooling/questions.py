@@ -30,11 +30,28 @@ def choices() -> dict[str, list[str]]:
 
 
 def choice_matrix() -> list[dict[str, str]]:
-    """Every combination of every choice question (the other answers stay at their defaults)."""
-    names = list(choices())
-    return [
-        dict(zip(names, combo, strict=True)) for combo in itertools.product(*choices().values())
+    """Answer sets in which every pair of choices of any two questions occurs at least once.
+
+    The full product grows with every question (144 sets for five); pairwise coverage still
+    puts every choice of every question next to every choice of every other, in a dozen sets.
+    Greedy and deterministic: each row is the first combination covering the most new pairs.
+    """
+    options = choices()
+    names = list(options)
+    combos = [
+        dict(zip(names, combo, strict=True)) for combo in itertools.product(*options.values())
     ]
+
+    def pairs(combo: dict[str, str]) -> set[tuple[str, str, str, str]]:
+        return {(a, combo[a], b, combo[b]) for a, b in itertools.combinations(names, 2)}
+
+    uncovered = set().union(*(pairs(combo) for combo in combos))
+    matrix = []
+    while uncovered:
+        best = max(combos, key=lambda combo: len(pairs(combo) & uncovered))
+        matrix.append(best)
+        uncovered -= pairs(best)
+    return matrix
 
 
 def combination_id(answers: dict[str, Any]) -> str:
