@@ -25,6 +25,8 @@ CARGO_NAME = re.compile(r"[a-z][a-z0-9_-]{0,63}")
 EMAIL = re.compile(r'[^@\x00-\x20\x7f<>"]+@[^@\x00-\x20\x7f<>"]+[.][^@\x00-\x20\x7f<>".]+')
 RUST_VERSION = re.compile(r"1[.]([0-9]+)([.][0-9]+)?")
 PORT = re.compile(r"[0-9]{1,5}")
+URL = re.compile(r"https?://[a-zA-Z0-9.-]+(:[0-9]+)?(/[a-zA-Z0-9._~%+-]+)*/?")
+IMAGE_NAME = re.compile(r"[a-z0-9]+([.-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)+")
 MIN_RUST_MINOR = 85  # edition 2024
 
 RUST_KEYWORDS = frozenset(
@@ -47,6 +49,7 @@ CHOICES = {
     "allocator": ["mimalloc", "system"],
     "panic_strategy": ["unwind", "abort"],
     "opt_level": ["z", "s", "3"],
+    "target_arches": ["amd64", "arm64", "amd64+arm64"],
 }
 
 
@@ -152,6 +155,19 @@ RULES: list[Rule] = [
             f"port {a['http_port']} is below 1024, which the image's non-root user can bind "
             "only with CAP_NET_BIND_SERVICE; grant it or choose a port from 1024"
         ),
+    ),
+    Rule(
+        "repository_url",
+        lambda a: not URL.fullmatch(_text(a, "repository_url")),
+        lambda a: (
+            "must be an http(s) URL without spaces, quotes or query, "
+            "such as https://github.com/org/repo"
+        ),
+    ),
+    Rule(
+        "image_name",
+        lambda a: not IMAGE_NAME.fullmatch(_text(a, "image_name")),
+        lambda a: "must be a lowercase image name without tag, such as ghcr.io/org/service",
     ),
     *(
         Rule(
