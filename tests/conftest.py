@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
+import tomlkit
 
+from tooling.cargo import build_static_release
 from tooling.render import render_with_copier
 
 # Representative answer sets that are compiled and run; the rest of the matrix is only rendered.
@@ -43,3 +46,29 @@ def built_project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
     return render_with_copier(
         tmp_path_factory.mktemp(request.param) / answers["project_slug"], answers
     )
+
+
+def package_name(project: Path) -> str:
+    manifest = tomlkit.parse((project / "Cargo.toml").read_text(encoding="utf-8"))
+    return str(manifest["package"]["name"])
+
+
+@pytest.fixture(scope="session")
+def static_binary(built_project: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The static release binary with its cargo-auditable SBOM, as the image build makes it."""
+    built = build_static_release(built_project, package_name(built_project))
+    # Kept aside: a build without cargo-auditable writes to the same path.
+    kept = tmp_path_factory.mktemp("auditable") / built.name
+    shutil.copy2(built, kept)
+    return kept
+
+
+@pytest.fixture(scope="session")
+def binary_without_sbom(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Control: the default service built by plain cargo, which embeds no dependency list."""
+    answers = {"project_slug": "svc-no-sbom"}
+    project = render_with_copier(tmp_path_factory.mktemp("no-sbom") / "svc-no-sbom", answers)
+    built = build_static_release(project, "svc-no-sbom", auditable=False)
+    kept = tmp_path_factory.mktemp("plain") / built.name
+    shutil.copy2(built, kept)
+    return kept

@@ -6,7 +6,6 @@ import json
 import subprocess
 
 import pytest
-import tomlkit
 
 from tests.service import (
     can_chroot,
@@ -15,17 +14,11 @@ from tests.service import (
     running_service,
     service_env,
 )
-from tooling.cargo import build_static_release, cargo
+from tooling.cargo import cargo
 
 pytestmark = pytest.mark.slow
 
 SHUTDOWN_TIMEOUT_SECONDS = 5
-
-
-@pytest.fixture(scope="session")
-def static_binary(built_project):
-    name = tomlkit.parse((built_project / "Cargo.toml").read_text())["package"]["name"]
-    return build_static_release(built_project, name)
 
 
 def test_generated_code_is_rustfmt_clean(built_project):

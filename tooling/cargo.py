@@ -44,11 +44,16 @@ def cargo(
     return result
 
 
-def build_static_release(project: Path, package_name: str) -> Path:
-    """Build the release binary statically linked and return its path."""
+def build_static_release(project: Path, package_name: str, *, auditable: bool = True) -> Path:
+    """Build the release binary statically linked and return its path.
+
+    With `auditable`, `cargo auditable` embeds the dependency list as the image build does.
+    The path is shared by both kinds of build: copy the binary before building the other.
+    """
+    build = ["auditable", "build"] if auditable else ["build"]
     cargo(
         project,
-        "build",
+        *build,
         "--release",
         "--locked",
         "--target",
