@@ -25,7 +25,7 @@ from tests.conftest import package_name
 from tests.service import free_port
 from tooling.cargo import HOST_TARGET, cargo
 from tooling.image import Buildah
-from tooling.sbom import embedded_dependencies
+from tooling.sbom import embedded_dependencies, runtime_package_names
 from tooling.trivy import cargo_packages_in_image
 
 pytestmark = [
@@ -185,7 +185,7 @@ def test_trivy_lists_the_services_crates_from_the_image(
     assert {"reqwest", "rustls", "tokio", package_name(built_project)} <= found
     # Trivy reports the SBOM's runtime packages.
     sbom = embedded_dependencies(static_binary)
-    assert found == {p["name"] for p in sbom["packages"] if p.get("kind") != "build"}
+    assert found == runtime_package_names(sbom)
 
 
 def test_trivy_finds_no_crates_in_an_image_without_sbom(

@@ -11,6 +11,7 @@ from tests.service import (
     can_chroot,
     chroot_command,
     empty_root_with,
+    free_port,
     running_service,
     service_env,
 )
@@ -69,8 +70,6 @@ def test_static_binary_serves_healthz_from_an_empty_root(static_binary, tmp_path
 
 
 def test_healthcheck_fails_when_nothing_listens(static_binary):
-    from tests.service import free_port
-
     result = subprocess.run(
         [str(static_binary), "healthcheck"],
         env=service_env(free_port()),
