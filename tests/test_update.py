@@ -1,0 +1,217 @@
+"""copier update (and cruft update) bring a service generated from an older template version,
+and then edited by its team, to the newest version: every edit kept, every template change in.
+
+The template's history is built for each test run in a throwaway repository: the current tree
+with two changes undone is tagged 0.1.0, the current tree is tagged 0.2.0. Tests never rely on
+tags in this checkout.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import copier
+import cruft
+import pytest
+import yaml
+
+from tooling.cargo import cargo
+from tooling.template_repo import git, snapshot_template
+
+OLD, NEW = "0.1.0", "0.2.0"
+CONFLICT_MARKERS = ("<<<<<<<", ">>>>>>>")
+
+# Two changes between the versions, in places a team rarely edits.
+NEW_README_SECTION = "## Keep up to date with the template"
+NEW_PROFILE_COMMENT = "# Small static binaries for FROM scratch images"
+OLD_PROFILE_COMMENT = "# Release profile tuned for size.\n"
+
+TEAM_PARAGRAPH = "Billing owns this service; page #billing-oncall before changing its SLOs."
+TEAM_ROUTE_MODULE = (
+    '//! Prometheus metrics, added by the team.\n\npub const NAMESPACE: &str = "billing";\n'
+)
+
+
+def undo_template_changes(repo: Path) -> None:
+    """Turn the current template into what version 0.1.0 looked like."""
+    readme = repo / "template" / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    readme.write_text(text[: text.index(NEW_README_SECTION)].rstrip("\n") + "\n", encoding="utf-8")
+    manifest = repo / "template" / "Cargo.toml"
+    text = manifest.read_text(encoding="utf-8")
+    start = text.index(NEW_PROFILE_COMMENT)
+    end = text.index("[profile.release]")
+    manifest.write_text(text[:start] + OLD_PROFILE_COMMENT + text[end:], encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def template_history(tmp_path_factory) -> Path:
+    repo = snapshot_template(tmp_path_factory.mktemp("history") / "template")
+    current = git(repo, "rev-parse", "HEAD").strip()
+    undo_template_changes(repo)
+    git(repo, "commit", "--quiet", "--all", "--message", "0.1.0")
+    git(repo, "tag", OLD)
+    git(repo, "checkout", "--quiet", current, "--", ".")
+    git(repo, "commit", "--quiet", "--all", "--message", "0.2.0: README update section, comment")
+    git(repo, "tag", NEW)
+    return repo
+
+
+def commit_all(project: Path, message: str) -> None:
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "--message", message)
+
+
+def make_team_edits(project: Path) -> None:
+    """What a team does in its first weeks: a module, a dependency, prose, a deletion."""
+    (project / "src" / "metrics.rs").write_text(TEAM_ROUTE_MODULE, encoding="utf-8")
+    lib = project / "src" / "lib.rs"
+    lib.write_text(
+        lib.read_text().replace(
+            "pub mod healthcheck;\n", "pub mod healthcheck;\npub mod metrics;\n"
+        )
+    )
+
+    manifest = project / "Cargo.toml"
+    manifest.write_text(
+        manifest.read_text().replace(
+            'webpki-root-certs = "1"\n', 'webpki-root-certs = "1"\nitoa = "1"\n'
+        )
+    )
+    cargo(project, "metadata", "--format-version", "1", "--offline")  # records itoa in the lock
+
+    readme = project / "README.md"
+    readme.write_text(
+        readme.read_text().replace("## Configure\n", f"{TEAM_PARAGRAPH}\n\n## Configure\n")
+    )
+
+    (project / "tests" / "api" / "healthcheck.rs").unlink()
+    tests_main = project / "tests" / "api" / "main.rs"
+    tests_main.write_text(tests_main.read_text().replace("mod healthcheck;\n", ""))
+
+
+def assert_team_edits_kept(project: Path) -> None:
+    assert (project / "src" / "metrics.rs").read_text() == TEAM_ROUTE_MODULE
+    assert "pub mod metrics;" in (project / "src" / "lib.rs").read_text()
+    assert 'itoa = "1"' in (project / "Cargo.toml").read_text()
+    assert TEAM_PARAGRAPH in (project / "README.md").read_text()
+    assert not (project / "tests" / "api" / "healthcheck.rs").exists()
+    assert "mod healthcheck;" not in (project / "tests" / "api" / "main.rs").read_text()
+
+
+def assert_template_changes_applied(project: Path) -> None:
+    assert NEW_README_SECTION in (project / "README.md").read_text()
+    manifest = (project / "Cargo.toml").read_text()
+    assert NEW_PROFILE_COMMENT in manifest
+    assert OLD_PROFILE_COMMENT not in manifest
+
+
+def leftovers_of_a_bad_merge(project: Path) -> list[str]:
+    found = [str(path.relative_to(project)) for path in project.rglob("*.rej")]
+    for path in project.rglob("*"):
+        if path.is_file() and ".git" not in path.parts and "target" not in path.parts:
+            text = path.read_text(encoding="utf-8", errors="replace")
+            found += [f"{path.relative_to(project)}: {m}" for m in CONFLICT_MARKERS if m in text]
+    return found
+
+
+def generate_with_copier(template: Path, project: Path, answers: dict[str, str]) -> Path:
+    copier.run_copy(str(template), project, data=answers, defaults=True, vcs_ref=OLD, quiet=True)
+    git(project, "init", "--quiet", "--initial-branch=main")
+    commit_all(project, "Generate from the template")
+    return project
+
+
+def copier_check_update(project: Path) -> int:
+    return subprocess.run(
+        [sys.executable, "-m", "copier", "check-update", "--quiet"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).returncode
+
+
+@dataclass
+class CopierUpdate:
+    project: Path
+    check_update_before: int
+    check_update_after: int
+
+
+@pytest.fixture(scope="module")
+def copier_update(template_history, tmp_path_factory) -> CopierUpdate:
+    """Generate at 0.1.0, make the team's edits, then update to 0.2.0 changing one answer."""
+    project = tmp_path_factory.mktemp("copier") / "billing"
+    generate_with_copier(template_history, project, {"project_slug": "billing"})
+    make_team_edits(project)
+    commit_all(project, "Team edits")
+    before = copier_check_update(project)
+    copier.run_update(
+        project, data={"opt_level": "s"}, defaults=True, overwrite=True, quiet=True, unsafe=False
+    )
+    return CopierUpdate(project, before, copier_check_update(project))
+
+
+def test_check_update_sees_the_new_version_before_and_none_after(copier_update):
+    # copier check-update --quiet exits 2 when a newer version exists.
+    assert (copier_update.check_update_before, copier_update.check_update_after) == (2, 0)
+
+
+def test_copier_update_keeps_edits_applies_changes_and_records_the_version(copier_update):
+    project = copier_update.project
+
+    assert leftovers_of_a_bad_merge(project) == []
+    assert_team_edits_kept(project)
+    assert_template_changes_applied(project)
+    assert 'opt-level = "s"' in (project / "Cargo.toml").read_text()
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert (answers["_commit"], answers["opt_level"]) == (NEW, "s")
+    assert "UU" not in git(project, "status", "--porcelain")
+
+
+@pytest.mark.slow
+def test_updated_service_builds_and_passes_its_tests(copier_update):
+    cargo(copier_update.project, "build", "--locked")
+    result = cargo(copier_update.project, "test", "--locked")
+    assert " 0 failed" in result.stdout
+
+
+def test_conflicting_edit_is_reported_and_both_sides_are_kept(template_history, tmp_path):
+    project = generate_with_copier(template_history, tmp_path / "svc", {"project_slug": "svc"})
+    manifest = project / "Cargo.toml"
+    team_comment = "# Tuned by the team: keep LTO, we measured it.\n"
+    manifest.write_text(manifest.read_text().replace(OLD_PROFILE_COMMENT, team_comment))
+    commit_all(project, "Team rewrites the profile comment")
+
+    copier.run_update(project, defaults=True, overwrite=True, quiet=True, unsafe=False)
+
+    text = manifest.read_text()
+    assert all(marker in text for marker in CONFLICT_MARKERS)
+    assert team_comment.strip() in text
+    assert NEW_PROFILE_COMMENT in text
+    # What automation looks for: git sees the file as unmerged.
+    assert "UU Cargo.toml" in git(project, "status", "--porcelain")
+
+
+def test_cruft_update_keeps_edits_and_applies_changes(template_history, tmp_path):
+    project = cruft.create(
+        str(template_history),
+        output_dir=tmp_path,
+        checkout=OLD,
+        no_input=True,
+        extra_context={"project_slug": "billing-cruft"},
+    )
+    git(project, "init", "--quiet", "--initial-branch=main")
+    commit_all(project, "Generate with cruft")
+    make_team_edits(project)
+    commit_all(project, "Team edits")
+
+    assert cruft.update(project, skip_apply_ask=True, checkout=NEW) is True
+
+    assert leftovers_of_a_bad_merge(project) == []
+    assert_team_edits_kept(project)
+    assert_template_changes_applied(project)
