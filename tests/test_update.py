@@ -2,8 +2,9 @@
 and then edited by its team, to the newest version: every edit kept, every template change in.
 
 The template's history is built for each test run in a throwaway repository: the current tree
-with two changes undone is tagged 0.1.0, the current tree is tagged 0.2.0. Tests never rely on
-tags in this checkout.
+with three changes undone (reqwest back at 0.12 among them) is tagged 0.1.0, the current tree is
+tagged 0.2.0. Tests never rely on tags in this checkout. Updating across 0.2.0 runs a migration,
+so these updates need --trust (`unsafe=True`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,12 @@ CONFLICT_MARKERS = ("<<<<<<<", ">>>>>>>")
 NEW_README_SECTION = "## Keep up to date with the template"
 NEW_PROFILE_COMMENT = "# Small static binaries for FROM scratch images"
 OLD_PROFILE_COMMENT = "# Release profile tuned for size.\n"
+NEW_REQWEST = (
+    'version = "0.13", default-features = false, features = ["rustls-no-provider", "json"]'
+)
+OLD_REQWEST = 'version = "0.12", default-features = false, features = ["rustls-tls", "json"]'
+TEAM_FEATURE_COMMENT = "# Team: trust the OS roots in the on-prem build."
+TEAM_FEATURE = 'os-roots = ["reqwest/rustls-tls-native-roots"]'
 
 TEAM_PARAGRAPH = "Billing owns this service; page #billing-oncall before changing its SLOs."
 TEAM_ROUTE_MODULE = (
@@ -44,7 +51,10 @@ def undo_template_changes(repo: Path) -> None:
     text = manifest.read_text(encoding="utf-8")
     start = text.index(NEW_PROFILE_COMMENT)
     end = text.index("[profile.release]")
-    manifest.write_text(text[:start] + OLD_PROFILE_COMMENT + text[end:], encoding="utf-8")
+    text = text[:start] + OLD_PROFILE_COMMENT + text[end:]
+    assert NEW_REQWEST in text
+    # Cargo.lock stays at 0.13: the old state is rendered and updated here, never built.
+    manifest.write_text(text.replace(NEW_REQWEST, OLD_REQWEST), encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +76,8 @@ def commit_all(project: Path, message: str) -> None:
 
 
 def make_team_edits(project: Path) -> None:
-    """What a team does in its first weeks: a module, a dependency, prose, a deletion."""
+    """What a team does in its first weeks: a module, a dependency and a feature, prose, a
+    deletion. (Its Cargo.lock catches up after the update, with `cargo update --workspace`.)"""
     (project / "src" / "metrics.rs").write_text(TEAM_ROUTE_MODULE, encoding="utf-8")
     lib = project / "src" / "lib.rs"
     lib.write_text(
@@ -76,12 +87,13 @@ def make_team_edits(project: Path) -> None:
     )
 
     manifest = project / "Cargo.toml"
-    manifest.write_text(
-        manifest.read_text().replace(
-            'webpki-root-certs = "1"\n', 'webpki-root-certs = "1"\nitoa = "1"\n'
-        )
+    text = manifest.read_text()
+    text = text.replace('webpki-root-certs = "1"\n', 'webpki-root-certs = "1"\nitoa = "1"\n')
+    text = text.replace(
+        'mimalloc = ["dep:mimalloc"]\n',
+        f'mimalloc = ["dep:mimalloc"]\n{TEAM_FEATURE_COMMENT}\n{TEAM_FEATURE}\n',
     )
-    cargo(project, "metadata", "--format-version", "1", "--offline")  # records itoa in the lock
+    manifest.write_text(text)
 
     readme = project / "README.md"
     readme.write_text(
@@ -96,7 +108,9 @@ def make_team_edits(project: Path) -> None:
 def assert_team_edits_kept(project: Path) -> None:
     assert (project / "src" / "metrics.rs").read_text() == TEAM_ROUTE_MODULE
     assert "pub mod metrics;" in (project / "src" / "lib.rs").read_text()
-    assert 'itoa = "1"' in (project / "Cargo.toml").read_text()
+    manifest = (project / "Cargo.toml").read_text()
+    assert 'itoa = "1"' in manifest
+    assert TEAM_FEATURE_COMMENT in manifest
     assert TEAM_PARAGRAPH in (project / "README.md").read_text()
     assert not (project / "tests" / "api" / "healthcheck.rs").exists()
     assert "mod healthcheck;" not in (project / "tests" / "api" / "main.rs").read_text()
@@ -107,6 +121,7 @@ def assert_template_changes_applied(project: Path) -> None:
     manifest = (project / "Cargo.toml").read_text()
     assert NEW_PROFILE_COMMENT in manifest
     assert OLD_PROFILE_COMMENT not in manifest
+    assert NEW_REQWEST in manifest
 
 
 def leftovers_of_a_bad_merge(project: Path) -> list[str]:
@@ -151,7 +166,7 @@ def copier_update(template_history, tmp_path_factory) -> CopierUpdate:
     commit_all(project, "Team edits")
     before = copier_check_update(project)
     copier.run_update(
-        project, data={"opt_level": "s"}, defaults=True, overwrite=True, quiet=True, unsafe=False
+        project, data={"opt_level": "s"}, defaults=True, overwrite=True, quiet=True, unsafe=True
     )
     return CopierUpdate(project, before, copier_check_update(project))
 
@@ -173,8 +188,33 @@ def test_copier_update_keeps_edits_applies_changes_and_records_the_version(copie
     assert "UU" not in git(project, "status", "--porcelain")
 
 
+def test_migration_renamed_the_teams_reqwest_012_feature_and_kept_the_rest(copier_update):
+    manifest = (copier_update.project / "Cargo.toml").read_text()
+
+    assert 'os-roots = ["reqwest/rustls-no-provider"]' in manifest
+    assert "rustls-tls" not in manifest
+    assert TEAM_FEATURE_COMMENT in manifest
+    assert 'itoa = "1"' in manifest
+
+
+def test_update_across_a_migration_refuses_without_trust(template_history, tmp_path):
+    project = generate_with_copier(template_history, tmp_path / "svc", {"project_slug": "svc"})
+    result = subprocess.run(
+        [sys.executable, "-m", "copier", "update", "--defaults"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 4, result.stderr
+    assert git(project, "status", "--porcelain") == ""
+
+
 @pytest.mark.slow
 def test_updated_service_builds_and_passes_its_tests(copier_update):
+    # The one command after an update that changed dependencies: record the team's own
+    # additions in the template's lock without upgrading anything else.
+    cargo(copier_update.project, "update", "--workspace")
     cargo(copier_update.project, "build", "--locked")
     result = cargo(copier_update.project, "test", "--locked")
     assert " 0 failed" in result.stdout
@@ -187,7 +227,7 @@ def test_conflicting_edit_is_reported_and_both_sides_are_kept(template_history, 
     manifest.write_text(manifest.read_text().replace(OLD_PROFILE_COMMENT, team_comment))
     commit_all(project, "Team rewrites the profile comment")
 
-    copier.run_update(project, defaults=True, overwrite=True, quiet=True, unsafe=False)
+    copier.run_update(project, defaults=True, overwrite=True, quiet=True, unsafe=True)
 
     text = manifest.read_text()
     assert all(marker in text for marker in CONFLICT_MARKERS)
