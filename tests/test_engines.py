@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import cruft
 import pytest
 import tomlkit
 import yaml
 
+from tests.engines_cli import cookiecutter_cli, copier_cli
 from tests.trees import differences
 from tooling.cookiecutter_json import COOKIECUTTER_JSON, render_cookiecutter_json
 from tooling.questions import REPO_ROOT, choice_matrix, combination_id
@@ -80,24 +78,10 @@ def test_free_text_arrives_exactly_in_both_engines(render, cookies):
 
 
 def test_both_engines_print_the_same_next_steps(tmp_path):
-    copier_run = subprocess.run(
-        [
-            *(sys.executable, "-m", "copier", "copy", "--defaults", "--vcs-ref", "HEAD"),
-            *("--data", "project_slug=svc", str(REPO_ROOT), str(tmp_path / "copier" / "svc")),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    cookiecutter_run = subprocess.run(
-        [
-            *(sys.executable, "-m", "cookiecutter", "--no-input", str(REPO_ROOT)),
-            *("--output-dir", str(tmp_path / "cookiecutter"), "project_slug=svc"),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    answers = {"project_slug": "svc"}
+    copier_run = copier_cli(tmp_path / "copier" / "svc", answers)
+    cookiecutter_run = cookiecutter_cli(tmp_path / "cookiecutter", answers)
+    assert (copier_run.returncode, cookiecutter_run.returncode) == (0, 0)
 
     def next_steps(output: str, engine: str) -> str:
         text = output[output.index("Your service") :].replace(str(tmp_path / engine), "<dir>")

@@ -7,16 +7,14 @@ outside a choice list, Jinja it cannot render), the corpus says what cookiecutte
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from cookiecutter.generate import generate_context
 from cookiecutter.prompt import prompt_for_config
 
 from hooks import pre_gen_project
+from tests.engines_cli import cookiecutter_cli, copier_cli
 from tooling.questions import REPO_ROOT, choices
 
 
@@ -103,28 +101,6 @@ GOOD_ANSWERS = [
     {"target_arches": "amd64+arm64"},
     {"description": "Ünïcödé, quotes \" ' and {braces} }} %}"},
 ]
-
-
-def copier_cli(destination: Path, answers: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    data = [arg for q, a in answers.items() for arg in ("--data", f"{q}={a}")]
-    command = [sys.executable, "-m", "copier", "copy", "--defaults", "--vcs-ref", "HEAD", *data]
-    return subprocess.run(
-        [*command, str(REPO_ROOT), str(destination)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
-def cookiecutter_cli(output_dir: Path, answers: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    extra_context = [f"{q}={a}" for q, a in answers.items()]
-    command = [sys.executable, "-m", "cookiecutter", "--no-input", "--output-dir", str(output_dir)]
-    return subprocess.run(
-        [*command, str(REPO_ROOT), *extra_context],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 @pytest.mark.parametrize("case", BAD_ANSWERS, ids=str)
