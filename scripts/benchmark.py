@@ -30,7 +30,7 @@ import tomlkit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tooling.cargo import HOST_TARGET, STATIC_RUSTFLAGS
+from tooling.cargo import HOST_TARGET, STATIC_RUSTFLAGS, tree_packages
 from tooling.image import Buildah
 from tooling.questions import REPO_ROOT
 from tooling.render import render_with_copier
@@ -63,14 +63,8 @@ def binary_path(project: Path, target_dir: Path) -> Path:
 
 
 def crates_compiled(project: Path) -> int:
-    tree = subprocess.run(
-        ["cargo", "tree", "--locked", "--edges", "normal", "--prefix", "none", "--format", "{p}"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return len({line.split()[0] for line in tree.splitlines() if line.strip()})
+    """Crates in the normal dependency graph for this machine's target, proc-macros included."""
+    return len({name for name, _ in tree_packages(project, edges="normal", target=HOST_TARGET)})
 
 
 def cpu_model() -> str:

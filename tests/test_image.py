@@ -23,7 +23,7 @@ import yaml
 
 from tests.conftest import package_name
 from tests.service import free_port
-from tooling.cargo import HOST_TARGET, cargo
+from tooling.cargo import HOST_TARGET, tree_packages
 from tooling.image import Buildah
 from tooling.sbom import embedded_dependencies, runtime_package_names
 from tooling.trivy import cargo_packages_in_image
@@ -112,12 +112,7 @@ def recorded_answers(project):
 
 def crates_in_tree(project, edges):
     """(name, version) of the crates `cargo tree` shows for the build's target along `edges`."""
-    tree = cargo(
-        project,
-        *("tree", "--locked", "--edges", edges, "--target", HOST_TARGET),
-        *("--prefix", "none", "--format", "{p}"),
-    ).stdout
-    return {(line.split()[0], line.split()[1].lstrip("v")) for line in tree.splitlines() if line}
+    return tree_packages(project, edges=edges, target=HOST_TARGET)
 
 
 def test_sbom_lists_exactly_the_crates_built_for_the_target(built_project, static_binary):

@@ -63,19 +63,22 @@ def build_static_release(project: Path, package_name: str, *, auditable: bool = 
     return SHARED_TARGET_DIR / HOST_TARGET / "release" / package_name
 
 
-def package_names(project: Path, *, locked: bool = True) -> set[str]:
-    """Names of every package in the dependency graph for all targets, dev and build included."""
+def tree_packages(
+    project: Path, *, edges: str, target: str, locked: bool = True
+) -> set[tuple[str, str]]:
+    """(name, version) of every package `cargo tree` shows for `target` along `edges`."""
     result = cargo(
         project,
         "tree",
         *(["--locked"] if locked else []),
-        "--target",
-        "all",
-        "--edges",
-        "normal,build,dev",
-        "--prefix",
-        "none",
-        "--format",
-        "{p}",
+        *("--target", target, "--edges", edges),
+        *("--prefix", "none", "--format", "{p}"),
     )
-    return {line.split()[0] for line in result.stdout.splitlines() if line.strip()}
+    rows = [line.split() for line in result.stdout.splitlines() if line.strip()]
+    return {(row[0], row[1].removeprefix("v")) for row in rows}
+
+
+def package_names(project: Path, *, locked: bool = True) -> set[str]:
+    """Names of every package in the dependency graph for all targets, dev and build included."""
+    packages = tree_packages(project, edges="normal,build,dev", target="all", locked=locked)
+    return {name for name, _ in packages}
