@@ -1,10 +1,18 @@
-"""Cookiecutter runs this in the new project: print the next steps that copier prints too.
+"""Cookiecutter runs this in the new project: tidy optional folders, print the next steps.
 
-The template has no conditional files yet, so there is nothing to tidy; keep the wording in step
-with `_message_after_copy` in copier.yml (tests compare the two).
+Optional files carry their condition in their own name and are skipped when it renders empty;
+the folders that held only such files are removed here (copier.yml's `_exclude` does the same for
+copier). Keep the wording of the next steps in step with `_message_after_copy` (tests compare).
 """
 
 from pathlib import Path
+
+OPTIONAL_FOLDERS = [".github/workflows", ".github"]
+
+for folder in OPTIONAL_FOLDERS:
+    path = Path(folder)
+    if path.is_dir() and not any(path.iterdir()):
+        path.rmdir()
 
 print(
     f"""

@@ -27,6 +27,7 @@ RUST_VERSION = re.compile(r"1[.]([0-9]+)([.][0-9]+)?")
 PORT = re.compile(r"[0-9]{1,5}")
 URL = re.compile(r"https?://[a-zA-Z0-9.-]+(:[0-9]+)?(/[a-zA-Z0-9._~%+-]+)*/?")
 IMAGE_NAME = re.compile(r"[a-z0-9]+([.-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)+")
+KIB = re.compile(r"[1-9][0-9]{0,6}")
 MIN_RUST_MINOR = 85  # edition 2024
 
 RUST_KEYWORDS = frozenset(
@@ -50,6 +51,8 @@ CHOICES = {
     "panic_strategy": ["unwind", "abort"],
     "opt_level": ["z", "s", "3"],
     "target_arches": ["amd64", "arm64", "amd64+arm64"],
+    "ci": ["github", "gitlab", "none"],
+    "template_updates": ["workflow", "renovate", "none"],
 }
 
 
@@ -168,6 +171,17 @@ RULES: list[Rule] = [
         "image_name",
         lambda a: not IMAGE_NAME.fullmatch(_text(a, "image_name")),
         lambda a: "must be a lowercase image name without tag, such as ghcr.io/org/service",
+    ),
+    Rule(
+        "template_updates",
+        # An unknown ci is reported by its own choice rule.
+        lambda a: a.get("template_updates") == "workflow" and a.get("ci") in ("gitlab", "none"),
+        lambda a: "workflow runs on GitHub Actions, so it needs ci github; choose renovate or none",
+    ),
+    Rule(
+        "image_size_budget_kib",
+        lambda a: not KIB.fullmatch(_text(a, "image_size_budget_kib")),
+        lambda a: "must be a whole number of KiB from 1 to 9999999",
     ),
     *(
         Rule(

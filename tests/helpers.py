@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 UNRENDERED_MARKERS = ("{{", "{%", "cookiecutter.")
+GITHUB_EXPRESSION = re.compile(r"\$\{\{[^}]*\}\}")
 
 
 def leftover_template_syntax(project: Path) -> list[str]:
@@ -16,6 +18,7 @@ def leftover_template_syntax(project: Path) -> list[str]:
             continue
         found += [f"{relative} (path): {m}" for m in UNRENDERED_MARKERS if m in str(relative)]
         if path.is_file():
-            text = path.read_text(encoding="utf-8")
+            # GitHub Actions expressions are meant to stay: `${{ github.sha }}`.
+            text = GITHUB_EXPRESSION.sub("", path.read_text(encoding="utf-8"))
             found += [f"{relative}: {m}" for m in UNRENDERED_MARKERS if m in text]
     return found

@@ -23,7 +23,7 @@ import yaml
 
 from tests.conftest import package_name
 from tests.service import free_port
-from tooling.cargo import HOST_TARGET, tree_packages
+from tooling.cargo import HOST_TARGET, make, tree_packages
 from tooling.image import Buildah
 from tooling.sbom import embedded_dependencies, runtime_package_names
 from tooling.trivy import cargo_packages_in_image
@@ -168,6 +168,24 @@ def test_image_runs_as_non_root_passes_healthcheck_and_stops_on_sigterm(
     archive = buildah.save(runtime_image, tmp_path / "image.tar")
     record_property("image_archive_bytes", archive.stat().st_size)
     print(f"{runtime_image}: image archive {archive.stat().st_size} bytes")
+
+
+def test_image_fits_the_size_budget_its_ci_checks(buildah, built_project, runtime_image, tmp_path):
+    """`make image-size` is the CI step; the budget is the image_size_budget_kib answer."""
+    archive = buildah.save(runtime_image, tmp_path / "image.tar")
+
+    within = make(built_project, "image-size", f"IMAGE_ARCHIVE={archive}")
+    assert f"image: {archive.stat().st_size} bytes" in within.stdout
+
+    over = make(
+        built_project,
+        "image-size",
+        f"IMAGE_ARCHIVE={archive}",
+        "IMAGE_SIZE_BUDGET_KIB=1",
+        check=False,
+    )
+    assert over.returncode != 0
+    assert "image is over its size budget of 1 KiB" in over.stderr
 
 
 def test_trivy_lists_the_services_crates_from_the_image(

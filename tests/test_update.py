@@ -19,7 +19,7 @@ import cruft
 import pytest
 import yaml
 
-from tooling.cargo import cargo
+from tooling.cargo import cargo, make
 from tooling.template_repo import git, snapshot_template
 
 OLD, NEW = "0.1.0", "0.2.0"
@@ -235,6 +235,45 @@ def test_conflicting_edit_is_reported_and_both_sides_are_kept(template_history, 
     assert NEW_PROFILE_COMMENT in text
     # What automation looks for: git sees the file as unmerged.
     assert "UU Cargo.toml" in git(project, "status", "--porcelain")
+
+
+def make_template_update(project: Path) -> subprocess.CompletedProcess[str]:
+    """The generated Makefile's target, which the scheduled template-update workflow runs."""
+    return make(
+        project,
+        "template-update",
+        f"COPIER={sys.executable} -m copier",
+        "COPIER_FLAGS=--trust",
+        check=False,
+    )
+
+
+def test_make_template_update_brings_the_edited_service_current(template_history, tmp_path):
+    project = generate_with_copier(template_history, tmp_path / "svc", {"project_slug": "svc"})
+    make_team_edits(project)
+    commit_all(project, "Team edits")
+
+    result = make_template_update(project)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert answers["_commit"] == NEW
+    assert leftovers_of_a_bad_merge(project) == []
+    assert_team_edits_kept(project)
+    assert_template_changes_applied(project)
+
+
+def test_make_template_update_fails_and_names_the_conflicted_files(template_history, tmp_path):
+    project = generate_with_copier(template_history, tmp_path / "svc", {"project_slug": "svc"})
+    manifest = project / "Cargo.toml"
+    manifest.write_text(manifest.read_text().replace(OLD_PROFILE_COMMENT, "# Team's words.\n"))
+    commit_all(project, "Team rewrites the profile comment")
+
+    result = make_template_update(project)
+
+    assert result.returncode != 0
+    assert "the template update left conflicts to resolve by hand" in result.stderr
+    assert "Cargo.toml" in result.stderr.splitlines()
 
 
 def test_cruft_update_keeps_edits_and_applies_changes(template_history, tmp_path):

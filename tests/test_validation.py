@@ -79,6 +79,10 @@ BAD_ANSWERS = [
     bad("image_name", "ghcr.io/Org/Service", "must be a lowercase image name without tag"),
     bad("image_name", "ghcr.io/org/service:latest", "must be a lowercase image name without tag"),
     bad("image_name", "service", "must be a lowercase image name without tag"),
+    Bad({"ci": "gitlab", "template_updates": "workflow"}, "template_updates", "needs ci github"),
+    Bad({"ci": "none", "template_updates": "workflow"}, "template_updates", "needs ci github"),
+    bad("image_size_budget_kib", "1.5", "must be a whole number of KiB"),
+    bad("image_size_budget_kib", "0", "must be a whole number of KiB"),
     *(
         bad(question, "nonsense", "is not in", cookiecutter_says=f"choice variable {question}")
         for question in choices()
@@ -99,6 +103,11 @@ GOOD_ANSWERS = [
     {"repository_url": "https://gitlab.example.com:8443/group/sub-group/svc"},
     {"image_name": "registry.example.com:5000/team/billing_api.v2"},
     {"target_arches": "amd64+arm64"},
+    # Cookiecutter cannot derive this default from ci as copier does: it is given.
+    {"ci": "gitlab", "template_updates": "renovate"},
+    {"ci": "none", "template_updates": "none"},
+    {"ci": "none", "template_updates": "renovate"},
+    {"image_size_budget_kib": "1536"},
     {"description": "Ünïcödé, quotes \" ' and {braces} }} %}"},
 ]
 

@@ -24,12 +24,11 @@ def cargo_env(**overrides: str) -> dict[str, str]:
     return env
 
 
-def cargo(
-    project: Path, *args: str, check: bool = True, **env_overrides: str
+def _run_in(
+    project: Path, command: list[str], check: bool, env_overrides: dict[str, str]
 ) -> subprocess.CompletedProcess[str]:
-    """Run `cargo <args>` in `project`; on failure the exception carries cargo's output."""
     result = subprocess.run(
-        ["cargo", *args],
+        command,
         cwd=project,
         env=cargo_env(**env_overrides),
         capture_output=True,
@@ -38,10 +37,24 @@ def cargo(
     )
     if check and result.returncode != 0:
         raise AssertionError(
-            f"cargo {' '.join(args)} failed ({result.returncode}) in {project}:\n"
+            f"{' '.join(command)} failed ({result.returncode}) in {project}:\n"
             f"{result.stdout}\n{result.stderr}"
         )
     return result
+
+
+def cargo(
+    project: Path, *args: str, check: bool = True, **env_overrides: str
+) -> subprocess.CompletedProcess[str]:
+    """Run `cargo <args>` in `project`; on failure the exception carries cargo's output."""
+    return _run_in(project, ["cargo", *args], check, env_overrides)
+
+
+def make(
+    project: Path, *args: str, check: bool = True, **env_overrides: str
+) -> subprocess.CompletedProcess[str]:
+    """Run a target of the generated project's Makefile, the entry point its CI uses too."""
+    return _run_in(project, ["make", "--no-print-directory", *args], check, env_overrides)
 
 
 def build_static_release(project: Path, package_name: str, *, auditable: bool = True) -> Path:

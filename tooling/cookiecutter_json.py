@@ -38,7 +38,9 @@ def _cookiecutter_value(spec: dict[str, Any], names: list[str]) -> Any:
     default = spec.get("default")
     if "choices" in spec:
         choices = [str(choice) for choice in spec["choices"]]
-        if choices[0] != str(default):
+        # Cookiecutter's default is the first choice. A default copier computes from earlier
+        # answers cannot be followed; the first choice must then fit the other defaults.
+        if choices[0] != str(default) and "{{" not in str(default):
             raise ValueError(f"copier's default {default!r} must be the first choice")
         return choices
     if spec.get("type") == "bool":

@@ -35,12 +35,21 @@ def choice_matrix() -> list[dict[str, str]]:
     The full product grows with every question (144 sets for five); pairwise coverage still
     puts every choice of every question next to every choice of every other, in a dozen sets.
     Greedy and deterministic: each row is the first combination covering the most new pairs.
+    Combinations the shared rules refuse (a GitHub workflow without GitHub CI) are left out,
+    and so are the pairs only they contain.
     """
+    from hooks.pre_gen_project import RULES
+
     options = choices()
     names = list(options)
-    combos = [
-        dict(zip(names, combo, strict=True)) for combo in itertools.product(*options.values())
-    ]
+
+    def refused(combo: dict[str, str]) -> bool:
+        return any(rule.question in options and rule.broken_by(combo) for rule in RULES)
+
+    everything = (
+        dict(zip(names, values, strict=True)) for values in itertools.product(*options.values())
+    )
+    combos = [combo for combo in everything if not refused(combo)]
 
     def pairs(combo: dict[str, str]) -> set[tuple[str, str, str, str]]:
         return {(a, combo[a], b, combo[b]) for a, b in itertools.combinations(names, 2)}
