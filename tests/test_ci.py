@@ -1,0 +1,255 @@
+"""Rung 4 for the generated CI: valid, hardened, pinned, and running what the tests run.
+
+actionlint (with shellcheck for `run:` scripts), zizmor and check-jsonschema run offline on the
+files of every matrix row; a few controls break a file on purpose to show each linter can fail.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tooling.questions import choice_matrix, combination_id
+
+CHOICE_MATRIX = choice_matrix()
+GITHUB_ROWS = [answers for answers in CHOICE_MATRIX if answers["ci"] == "github"]
+GITLAB_ROWS = [answers for answers in CHOICE_MATRIX if answers["ci"] == "gitlab"]
+RENOVATE_ROWS = [
+    answers
+    for answers in CHOICE_MATRIX
+    if answers["ci"] != "none" or answers["template_updates"] == "renovate"
+]
+CI_FILES = [".github", ".gitlab-ci.yml", ".trivyignore.yaml"]
+
+USES = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<action>[^@\s]+)@(?P<ref>\S+)(?P<comment>.*)$")
+SHA = re.compile(r"[0-9a-f]{40}")
+VERSION_COMMENT = re.compile(r"^\s+#\s+v\d+\.\d+\.\d+(\s+# zizmor: ignore\[[a-z-]+\])?$")
+
+
+def run(*command: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(part) for part in command], capture_output=True, text=True, check=False
+    )
+
+
+def workflows(project: Path) -> list[Path]:
+    return sorted((project / ".github" / "workflows").glob("*.yml"))
+
+
+def actionlint(*files: Path) -> subprocess.CompletedProcess[str]:
+    # shellcheck on PATH makes actionlint check every `run:` script too.
+    return run("actionlint", "-no-color", *files)
+
+
+def zizmor(*files: Path) -> subprocess.CompletedProcess[str]:
+    # Offline: no GitHub API. The auditor persona is the strictest: even likely false positives
+    # count, so every suppression is a visible `# zizmor: ignore[...]` with its reason beside it.
+    return run(
+        *("zizmor", "--offline", "--persona", "auditor", "--no-config", "--color", "never"),
+        *files,
+    )
+
+
+def check_jsonschema(schema: str, *files: Path) -> subprocess.CompletedProcess[str]:
+    # GitLab's YAML may use tags such as !reference, which the transform resolves.
+    transform = ["--data-transform", "gitlab-ci"] if schema == "vendor.gitlab-ci" else []
+    return run("check-jsonschema", "--builtin-schema", schema, *transform, *files)
+
+
+def test_matrix_covers_every_ci_choice_and_update_mechanism():
+    assert {answers["ci"] for answers in CHOICE_MATRIX} == {"github", "gitlab", "none"}
+    assert {(answers["ci"], answers["template_updates"]) for answers in CHOICE_MATRIX} == {
+        ("github", "workflow"),
+        ("github", "renovate"),
+        ("github", "none"),
+        ("gitlab", "renovate"),
+        ("gitlab", "none"),
+        ("none", "renovate"),
+        ("none", "none"),
+    }
+
+
+def test_ci_none_generates_no_ci_files(render):
+    project = render({"ci": "none", "template_updates": "none"})
+
+    assert [name for name in [*CI_FILES, "renovate.json"] if (project / name).exists()] == []
+    # The checks themselves stay: people run them without CI.
+    assert (project / "Makefile").is_file()
+
+
+def test_each_ci_choice_generates_only_its_own_files(render):
+    github = render({"ci": "github"}, name="github")
+    gitlab = render({"ci": "gitlab"}, name="gitlab")
+
+    assert [path.name for path in workflows(github)] == ["ci.yml", "template-update.yml"]
+    assert not (github / ".gitlab-ci.yml").exists()
+    assert (gitlab / ".gitlab-ci.yml").is_file()
+    assert not (gitlab / ".github").exists()
+
+
+@pytest.mark.parametrize("answers", GITHUB_ROWS, ids=combination_id)
+def test_github_workflows_pass_actionlint_zizmor_and_schema(render, answers):
+    files = workflows(render(answers))
+    assert files
+
+    linted = actionlint(*files)
+    assert (linted.returncode, linted.stdout) == (0, ""), linted.stdout + linted.stderr
+    audited = zizmor(*files)
+    assert audited.returncode == 0, audited.stdout + audited.stderr
+    assert "No findings to report" in audited.stdout + audited.stderr
+    validated = check_jsonschema("vendor.github-workflows", *files)
+    assert validated.returncode == 0, validated.stdout + validated.stderr
+
+
+@pytest.mark.parametrize("answers", GITLAB_ROWS, ids=combination_id)
+def test_gitlab_pipeline_matches_gitlabs_schema(render, answers):
+    pipeline = render(answers) / ".gitlab-ci.yml"
+    validated = check_jsonschema("vendor.gitlab-ci", pipeline)
+    assert validated.returncode == 0, validated.stdout + validated.stderr
+
+
+@pytest.mark.parametrize("answers", RENOVATE_ROWS, ids=combination_id)
+def test_renovate_config_matches_renovates_schema(render, answers):
+    config = render(answers) / "renovate.json"
+    validated = check_jsonschema("vendor.renovate", config)
+    assert validated.returncode == 0, validated.stdout + validated.stderr
+
+
+@pytest.mark.parametrize("answers", GITHUB_ROWS, ids=combination_id)
+def test_every_action_is_pinned_by_commit_with_its_version_in_a_comment(render, answers):
+    pins: dict[str, set[str]] = defaultdict(set)
+    for workflow in workflows(render(answers)):
+        for line in workflow.read_text(encoding="utf-8").splitlines():
+            if match := USES.match(line):
+                assert SHA.fullmatch(match["ref"]), line
+                assert VERSION_COMMENT.match(match["comment"]), line
+                pins[match["action"].split("/", 2)[0] + "/" + match["action"].split("/")[1]].add(
+                    match["ref"] + match["comment"]
+                )
+    assert pins
+    # One pin per action across all workflows, so one Renovate update moves them together.
+    assert {action: len(refs) for action, refs in pins.items() if len(refs) > 1} == {}
+
+
+@pytest.mark.parametrize("answers", GITHUB_ROWS, ids=combination_id)
+def test_workflows_grant_nothing_by_default_and_each_job_states_its_permissions(render, answers):
+    for path in workflows(render(answers)):
+        workflow = yaml.safe_load(path.read_text(encoding="utf-8"))
+        triggers = workflow[True]  # PyYAML reads the key `on` as a boolean
+        assert "pull_request_target" not in triggers, path.name
+        assert workflow["permissions"] == {}, path.name
+        assert "concurrency" in workflow, path.name
+        for name, job in workflow["jobs"].items():
+            assert "permissions" in job, f"{path.name}: job {name}"
+            for step in job["steps"]:
+                if step.get("uses", "").startswith("actions/checkout@"):
+                    assert step["with"]["persist-credentials"] is False, f"{path.name}: {name}"
+
+
+def test_ci_code_checks_are_the_makefile_targets_the_template_tests_run(render):
+    github = yaml.safe_load(
+        (render({"ci": "github"}, name="gh") / ".github/workflows/ci.yml").read_text()
+    )
+    gitlab = yaml.safe_load(
+        (
+            render({"ci": "gitlab", "template_updates": "none"}, name="gl") / ".gitlab-ci.yml"
+        ).read_text()
+    )
+
+    github_runs = [step.get("run") for step in github["jobs"]["code"]["steps"]]
+    assert "make check" in github_runs
+    assert gitlab["code"]["script"] == ["make check"]
+    image_runs = [step.get("run", "") for step in github["jobs"]["image"]["steps"]]
+    assert any(run.startswith("make image-size") for run in image_runs)
+    assert gitlab["image-size"]["script"] == ["make image-size IMAGE_ARCHIVE=image.tar"]
+
+
+def test_trivy_gate_fails_on_high_and_critical_and_honours_the_ignore_file(render):
+    project = render({"ci": "github"})
+    workflow = yaml.safe_load((project / ".github/workflows/ci.yml").read_text())
+    trivy_steps = [
+        step
+        for step in workflow["jobs"]["image"]["steps"]
+        if step.get("uses", "").startswith("aquasecurity/trivy-action@")
+    ]
+    gate = next(step["with"] for step in trivy_steps if step["with"].get("exit-code") == "1")
+
+    assert workflow["env"]["TRIVY_SEVERITY"] == "CRITICAL,HIGH"
+    assert gate["severity"] == "${{ env.TRIVY_SEVERITY }}"
+    assert gate["ignore-unfixed"] is True
+    assert gate["trivyignores"] == ".trivyignore.yaml"
+    assert yaml.safe_load((project / ".trivyignore.yaml").read_text()) == {"vulnerabilities": []}
+    assert len(workflow["env"]["TRIVY_DB_REPOSITORY"].split(",")) >= 2
+
+
+# Controls: the linters above can fail, and fail for the reason they are there.
+
+
+def broken_ci_workflow(render, tmp_path: Path, old: str, new: str) -> Path:
+    """The default CI workflow with one change made, written beside the test."""
+    text = (render({"ci": "github"}) / ".github/workflows/ci.yml").read_text(encoding="utf-8")
+    broken = tmp_path / "ci.yml"
+    broken.write_text(re.sub(old, new, text), encoding="utf-8")
+    assert broken.read_text(encoding="utf-8") != text
+    return broken
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "finding"),
+    [
+        (r"(actions/checkout)@[0-9a-f]{40}", r"\1@v7", "unpinned-uses"),
+        (
+            r"run: make check",
+            'run: echo "${{ github.event.pull_request.title }}" && make check',
+            "template-injection",
+        ),
+        (r"persist-credentials: false", "persist-credentials: true", "artipacked"),
+    ],
+    ids=["tag-pin", "untrusted-input", "persisted-credentials"],
+)
+def test_control_zizmor_refuses_what_it_is_there_to_refuse(render, tmp_path, old, new, finding):
+    audited = zizmor(broken_ci_workflow(render, tmp_path, old, new))
+    assert audited.returncode != 0
+    assert finding in audited.stdout
+
+
+def test_control_actionlint_refuses_an_unknown_expression(render, tmp_path):
+    broken = broken_ci_workflow(
+        render, tmp_path, r"\$\{\{ env\.TRIVY_SEVERITY \}\}", "${{ envs.TRIVY_SEVERITY }}"
+    )
+    linted = actionlint(broken)
+    assert linted.returncode != 0
+    assert "envs" in linted.stdout
+
+
+def test_control_gitlab_schema_refuses_an_unknown_job_keyword(render, tmp_path):
+    pipeline = render({"ci": "gitlab", "template_updates": "none"}) / ".gitlab-ci.yml"
+    broken = tmp_path / ".gitlab-ci.yml"
+    broken.write_text(
+        pipeline.read_text().replace("  script:\n    - make check", "  scripts:\n    - make check")
+    )
+
+    assert check_jsonschema("vendor.gitlab-ci", broken).returncode != 0
+
+
+@pytest.mark.parametrize("answers", GITLAB_ROWS, ids=combination_id)
+def test_gitlab_job_scripts_pass_shellcheck(render, answers, tmp_path):
+    """GitLab runs each job's lines with sh; shellcheck reads them as one POSIX script each."""
+    pipeline = yaml.safe_load((render(answers) / ".gitlab-ci.yml").read_text())
+    jobs = {
+        name: job
+        for name, job in pipeline.items()
+        if isinstance(job, dict) and ("script" in job or "before_script" in job)
+    }
+    assert {"code", "build-image", "trivy-report", "trivy-gate", "publish"} <= set(jobs)
+    for name, job in jobs.items():
+        script = tmp_path / f"{name.lstrip('.')}.sh"
+        lines = job.get("before_script", []) + job.get("script", [])
+        script.write_text("#!/bin/sh\nset -e\n" + "\n".join(lines) + "\n", encoding="utf-8")
+        checked = run("shellcheck", "--shell", "sh", script)
+        assert checked.returncode == 0, f"{name}:\n{checked.stdout}"
