@@ -1,20 +1,25 @@
-"""Measure what the answers cost: binary and image size per size-relevant answer, build times.
+"""Measure what the answers cost: size, build time, start-up, memory, throughput and latency.
 
-Usage: python scripts/benchmark.py [--warm-runs N] [--skip-images]
+Usage: python scripts/benchmark.py [--runs N] [--seconds S] [--skip-images] [--skip-load]
 
-For the defaults and for each size-relevant answer changed alone (opt-level, panic strategy,
-allocator) it builds the static release binary with cargo auditable, as the Containerfile does,
-and (as root, with buildah) the Containerfile's runtime stage around it. For the defaults it also
-times a cold build (empty target folder, sources already downloaded) and warm rebuilds after
-touching src/main.rs. Prints Markdown tables and writes the figures to bench-results/latest.json.
+Sizes: the defaults and each size-relevant answer changed alone, built static with cargo
+auditable as the Containerfile does, and (as root, with buildah) the Containerfile's runtime
+stage around each binary; gzip -9 of the image archive stands for what a registry stores.
+Builds: a cold build of the defaults (sources already downloaded) and warm rebuilds after
+touching src/main.rs. Load (wrk on loopback): the defaults, allocator=system and a reference
+build (Cargo's default release profile, dynamic glibc): start-up to the first 200 on /healthz,
+resident memory idle and at its peak under load, requests per second and p50/p99 latency on
+/healthz and /readyz (both answer JSON) at 1 and 64 connections. Every timed figure is the
+median of N runs with the spread (max - min) beside it.
 
-Binaries here are glibc with +crt-static (this machine has no musl standard library); the
-Containerfile builds musl ones, whose size differs somewhat.
+Writes bench-results/latest.json and bench-results/latest.md and prints the Markdown. Binaries
+here are glibc with +crt-static (this machine has no musl standard library for rustup).
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import platform
@@ -24,36 +29,49 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import tomlkit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from tooling import loadtest
 from tooling.cargo import HOST_TARGET, STATIC_RUSTFLAGS, tree_packages
 from tooling.image import Buildah
 from tooling.questions import REPO_ROOT
 from tooling.render import render_with_copier
 from tooling.sbom import embedded_dependencies
 
-RESULTS = REPO_ROOT / "bench-results" / "latest.json"
+RESULTS_DIR = REPO_ROOT / "bench-results"
 MIB = 1024 * 1024
-# The README's size target for the default image, SBOM included.
+# The issue's size target for the default image, SBOM and unwinding included.
 TARGET_IMAGE_MIB = 1.5
-VARIANTS = {
+SIZE_VARIANTS = {
     "defaults (z, unwind, mimalloc)": {},
     "opt_level=s": {"opt_level": "s"},
     "opt_level=3": {"opt_level": "3"},
     "panic_strategy=abort": {"panic_strategy": "abort"},
     "allocator=system": {"allocator": "system"},
 }
+LOAD_VARIANTS = ["defaults (z, unwind, mimalloc)", "allocator=system"]
+REFERENCE = "reference: Cargo's default release profile, dynamic glibc"
+# Published figures of the blog recipe this template grew from; not measured here.
+BLOG_RECIPE_IMAGES_MIB = {"blog recipe, panic = unwind": 2.1, "blog recipe, panic = abort": 1.89}
+ROUTES = ["/healthz", "/readyz"]
+CONNECTIONS = [1, 64]
 
 
-def static_auditable_build(project: Path, target_dir: Path) -> float:
-    env = dict(os.environ, CARGO_TARGET_DIR=str(target_dir), RUSTFLAGS=STATIC_RUSTFLAGS)
-    command = ["cargo", "auditable", "build", "--quiet", "--release", "--locked"]
+def cargo_build(project: Path, target_dir: Path, *, static_auditable: bool = True) -> float:
+    env = dict(os.environ, CARGO_TARGET_DIR=str(target_dir))
+    env.pop("RUSTFLAGS", None)
+    command = ["cargo", "build", "--quiet", "--release", "--locked", "--target", HOST_TARGET]
+    if static_auditable:
+        env["RUSTFLAGS"] = STATIC_RUSTFLAGS
+        command.insert(1, "auditable")
     started = time.perf_counter()
-    subprocess.run([*command, "--target", HOST_TARGET], cwd=project, env=env, check=True)
+    subprocess.run(command, cwd=project, env=env, check=True)
     return time.perf_counter() - started
 
 
@@ -62,9 +80,23 @@ def binary_path(project: Path, target_dir: Path) -> Path:
     return target_dir / HOST_TARGET / "release" / str(package["name"])
 
 
-def crates_compiled(project: Path) -> int:
-    """Crates in the normal dependency graph for this machine's target, proc-macros included."""
-    return len({name for name, _ in tree_packages(project, edges="normal", target=HOST_TARGET)})
+def without_release_profile(project: Path) -> Path:
+    manifest_path = project / "Cargo.toml"
+    manifest = tomlkit.parse(manifest_path.read_text(encoding="utf-8"))
+    del manifest["profile"]
+    manifest_path.write_text(tomlkit.dumps(manifest), encoding="utf-8")
+    return project
+
+
+def gzip_size(path: Path) -> int:
+    return len(gzip.compress(path.read_bytes(), compresslevel=9))
+
+
+def median_and_spread(values: list[float], digits: int = 1) -> dict[str, float]:
+    return {
+        "median": round(statistics.median(values), digits),
+        "spread": round(max(values) - min(values), digits),
+    }
 
 
 def cpu_model() -> str:
@@ -76,27 +108,42 @@ def cpu_model() -> str:
     return platform.machine()
 
 
-def measure_sizes(workdir: Path, with_images: bool) -> list[dict[str, object]]:
+def build_binaries(workdir: Path) -> dict[str, Path]:
+    """Every variant's binary, copied aside (later builds reuse the target folder)."""
     target_dir = workdir / "target"
-    buildah = Buildah(workdir / "buildah") if with_images else None
-    rows = []
-    for label, answers in VARIANTS.items():
-        slug = "bench-" + str(len(rows))
+    binaries = {}
+    for index, (label, answers) in enumerate(SIZE_VARIANTS.items()):
+        slug = f"bench-{index}"
         project = render_with_copier(workdir / slug, {**answers, "project_slug": slug})
-        static_auditable_build(project, target_dir)
-        binary = binary_path(project, target_dir)
+        cargo_build(project, target_dir)
+        binaries[label] = Path(shutil.copy2(binary_path(project, target_dir), workdir / slug))
+    reference = without_release_profile(
+        render_with_copier(workdir / "bench-reference", {"project_slug": "bench-reference"})
+    )
+    cargo_build(reference, target_dir, static_auditable=False)
+    binaries[REFERENCE] = Path(shutil.copy2(binary_path(reference, target_dir), workdir / "ref"))
+    return binaries
+
+
+def measure_sizes(binaries: dict[str, Path], workdir: Path, with_images: bool) -> list[dict]:
+    buildah = Buildah(workdir / "buildah") if with_images else None
+    containerfile = render_with_copier(workdir / "containerfile", {}) / "Containerfile"
+    rows = []
+    for index, (label, binary) in enumerate(binaries.items()):
         sbom = embedded_dependencies(binary)
         row: dict[str, object] = {
             "variant": label,
             "binary_bytes": binary.stat().st_size,
             "sbom_packages": len(sbom["packages"]) if sbom else 0,
         }
-        if buildah:
+        # The reference is dynamically linked: it would not run from a scratch image.
+        if buildah and label != REFERENCE:
             tag = buildah.build_runtime_stage(
-                project / "Containerfile", binary, workdir / f"{slug}-image", f"localhost/{slug}"
+                containerfile, binary, workdir / f"image-{index}", f"localhost/bench-{index}"
             )
-            archive = buildah.save(tag, workdir / f"{slug}.tar")
+            archive = buildah.save(tag, workdir / f"image-{index}.tar")
             row["image_archive_bytes"] = archive.stat().st_size
+            row["image_gzip_bytes"] = gzip_size(archive)
         rows.append(row)
     return rows
 
@@ -105,59 +152,140 @@ def measure_build_times(workdir: Path, warm_runs: int) -> dict[str, object]:
     project = render_with_copier(workdir / "timed-service", {"project_slug": "timed-service"})
     subprocess.run(["cargo", "fetch", "--locked", "--quiet"], cwd=project, check=True)
     target_dir = workdir / "timed-target"
-    cold = static_auditable_build(project, target_dir)
+    cold = cargo_build(project, target_dir)
     warm = []
     for _ in range(warm_runs):
         (project / "src" / "main.rs").touch()
-        warm.append(static_auditable_build(project, target_dir))
+        warm.append(cargo_build(project, target_dir))
     lock_text = (project / "Cargo.lock").read_text(encoding="utf-8")
+    normal_graph = tree_packages(project, edges="normal", target=HOST_TARGET)
     return {
         "crates_in_lock": lock_text.count("[[package]]"),
-        "crates_compiled": crates_compiled(project),
+        "crates_compiled": len({name for name, _ in normal_graph}),
         "cold_build_seconds": round(cold, 1),
-        "warm_build_seconds_median": round(statistics.median(warm), 2),
-        "warm_build_seconds_spread": round(max(warm) - min(warm), 2),
-        "warm_runs": warm_runs,
+        "warm_build_seconds": median_and_spread(warm),
     }
+
+
+def repeat(runs: int, measure: Callable[[], float]) -> dict[str, float]:
+    return median_and_spread([measure() for _ in range(runs)], digits=2)
+
+
+def measure_load(binary: Path, runs: int, seconds: int) -> dict[str, object]:
+    def startup_ms() -> float:
+        service = loadtest.start(binary)
+        service.stop()
+        return service.startup_seconds * 1000
+
+    result: dict[str, object] = {"startup_ms": repeat(runs, startup_ms)}
+    service = loadtest.start(binary)
+    try:
+        time.sleep(0.5)
+        result["rss_idle_kib"] = service.rss_kib()
+        for route in ROUTES:
+            for connections in CONNECTIONS:
+                loads = [loadtest.load(service, route, connections, seconds) for _ in range(runs)]
+                result[f"{route} c{connections}"] = {
+                    "requests_per_second": median_and_spread(
+                        [load.requests_per_second for load in loads], digits=0
+                    ),
+                    "p50_ms": median_and_spread([load.p50_ms for load in loads], digits=3),
+                    "p99_ms": median_and_spread([load.p99_ms for load in loads], digits=3),
+                }
+        result["rss_peak_kib"] = service.rss_kib("VmHWM")
+    finally:
+        service.stop()
+    return result
 
 
 def mib(value: object) -> str:
     return f"{int(value) / MIB:.2f}" if isinstance(value, int) else "-"
 
 
-def markdown(results: dict[str, object]) -> str:
-    lines = [f"Machine: {results['machine']}", ""]
-    lines += ["| variant | binary bytes | binary MiB | image archive bytes | image MiB |"]
-    lines += ["| --- | ---: | ---: | ---: | ---: |"]
+def spread(figure: dict[str, float], unit: str = "") -> str:
+    return f"{figure['median']:g}{unit} (±{figure['spread']:g})"
+
+
+def markdown(results: dict) -> str:
+    lines = [f"Machine: {results['machine']}; {results['date']}.", ""]
+    lines += [
+        "| variant | binary bytes | binary MiB | image archive MiB | image gzip MiB |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
     for row in results["sizes"]:
-        image = row.get("image_archive_bytes", "-")
         lines.append(
             f"| {row['variant']} | {row['binary_bytes']} | {mib(row['binary_bytes'])} "
-            f"| {image} | {mib(image)} |"
+            f"| {mib(row.get('image_archive_bytes'))} | {mib(row.get('image_gzip_bytes'))} |"
         )
+    lines += [
+        f"| {label} (published) | | | {size} | |" for label, size in BLOG_RECIPE_IMAGES_MIB.items()
+    ]
     lines += ["", f"Target for the default image: {TARGET_IMAGE_MIB} MiB.", ""]
-    lines += ["| build measure | value |", "| --- | --- |"]
-    lines += [f"| {name.replace('_', ' ')} | {value} |" for name, value in results["build"].items()]
-    return "\n".join(lines)
+    build = results["build"]
+    lines += ["| build measure (defaults) | value |", "| --- | --- |"]
+    lines += [
+        f"| crates in Cargo.lock / compiled for the target | {build['crates_in_lock']} / "
+        f"{build['crates_compiled']} |",
+        f"| cold release build | {build['cold_build_seconds']} s |",
+        f"| rebuild after touching src/main.rs | {spread(build['warm_build_seconds'], ' s')} |",
+    ]
+    if results.get("load"):
+        header = "| variant | start-up ms | RSS idle / peak KiB |"
+        rule = "| --- | ---: | ---: |"
+        for route in ROUTES:
+            for connections in CONNECTIONS:
+                header += f" {route} c{connections} req/s | p50 / p99 ms |"
+                rule += " ---: | ---: |"
+        lines += ["", header, rule]
+        for label, figures in results["load"].items():
+            row = (
+                f"| {label} | {spread(figures['startup_ms'])} "
+                f"| {figures['rss_idle_kib']} / {figures['rss_peak_kib']} |"
+            )
+            for route in ROUTES:
+                for connections in CONNECTIONS:
+                    load = figures[f"{route} c{connections}"]
+                    row += (
+                        f" {spread(load['requests_per_second'])} "
+                        f"| {load['p50_ms']['median']:g} / {load['p99_ms']['median']:g} |"
+                    )
+            lines.append(row)
+    return "\n".join(lines) + "\n"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--warm-runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=3, help="repeats of each timed figure")
+    parser.add_argument("--seconds", type=int, default=5, help="length of each wrk run")
     parser.add_argument("--skip-images", action="store_true", help="binaries only (no buildah)")
+    parser.add_argument("--skip-load", action="store_true", help="no wrk runs")
     args = parser.parse_args()
-    with_images = not args.skip_images and os.geteuid() == 0 and shutil.which("buildah")
+    with_images = not args.skip_images and os.geteuid() == 0 and bool(shutil.which("buildah"))
+    if not args.skip_load and not shutil.which("wrk"):
+        parser.error("wrk is missing: apt-get install wrk (or pass --skip-load)")
 
-    with tempfile.TemporaryDirectory() as workdir:
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        binaries = build_binaries(workdir)
         results = {
             "machine": f"{os.cpu_count()} cores, {cpu_model()}",
-            "sizes": measure_sizes(Path(workdir), bool(with_images)),
-            "build": measure_build_times(Path(workdir), args.warm_runs),
+            "date": date.today().isoformat(),
+            "runs": args.runs,
+            "sizes": measure_sizes(binaries, workdir, with_images),
+            "build": measure_build_times(workdir, args.runs),
+            "load": {}
+            if args.skip_load
+            else {
+                label: measure_load(binaries[label], args.runs, args.seconds)
+                for label in [*LOAD_VARIANTS, REFERENCE]
+            },
         }
 
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    print(markdown(results))
+    RESULTS_DIR.mkdir(exist_ok=True)
+    (RESULTS_DIR / "latest.json").write_text(json.dumps(results, indent=2) + "\n", "utf-8")
+    table = markdown(results)
+    (RESULTS_DIR / "latest.md").write_text(table, encoding="utf-8")
+    print(table)
     return 0
 
 

@@ -1,0 +1,35 @@
+"""The benchmark's measuring tools work on a real service: start-up, memory and wrk's figures.
+
+Timings are not asserted (the benchmark script reports them); only that each is measured.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tooling import loadtest
+
+pytestmark = pytest.mark.slow
+
+
+def test_start_measure_and_load_a_real_service(static_binary):
+    service = loadtest.start(static_binary)
+    try:
+        assert 0 < service.startup_seconds < loadtest.STARTUP_TIMEOUT_SECONDS
+        assert service.rss_kib() > 0
+        result = loadtest.load(service, "/healthz", connections=4, seconds=1)
+        assert result.requests_per_second > 0
+        assert 0 < result.p50_ms <= result.p99_ms
+        assert service.rss_kib("VmHWM") >= service.rss_kib()
+    finally:
+        service.stop()
+    assert service.process.returncode == 0
+
+
+def test_wrk_output_in_microseconds_and_seconds_is_read_in_milliseconds():
+    output = (
+        "  Latency Distribution\n     50%  812.00us\n     75%    1.10ms\n     99%    1.20s\n"
+        "Requests/sec:  40123.45\n"
+    )
+    result = loadtest.parse_wrk(output)
+    assert (result.requests_per_second, result.p50_ms, result.p99_ms) == (40123.45, 0.812, 1200.0)
