@@ -72,7 +72,7 @@ def test_default_answers_give_a_rustls_only_size_optimised_service(render):
     assert rustls["default-features"] is False
     assert "ring" in rustls["features"]
     assert "aws-lc-rs" not in rustls["features"]
-    assert "webpki-root-certs" in dependencies
+    assert "webpki-roots" in dependencies
     assert dependencies["mimalloc"]["optional"] is True
 
     profile = manifest["profile"]["release"]

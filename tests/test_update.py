@@ -88,7 +88,7 @@ def make_team_edits(project: Path) -> None:
 
     manifest = project / "Cargo.toml"
     text = manifest.read_text()
-    text = text.replace('webpki-root-certs = "1"\n', 'webpki-root-certs = "1"\nitoa = "1"\n')
+    text = text.replace('webpki-roots = "1"\n', 'webpki-roots = "1"\nitoa = "1"\n')
     text = text.replace(
         'mimalloc = ["dep:mimalloc"]\n',
         f'mimalloc = ["dep:mimalloc"]\n{TEAM_FEATURE_COMMENT}\n{TEAM_FEATURE}\n',

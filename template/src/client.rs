@@ -1,14 +1,18 @@
 //! The one outbound HTTP client, shared by every request handler.
 //!
 //! TLS is rustls with the ring provider, and trust comes from roots baked into
-//! the binary (`webpki-root-certs`) plus an optional PEM bundle: the runtime
+//! the binary (`webpki-roots`) plus an optional PEM bundle: the runtime
 //! image has no system certificate store to fall back on.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::{Certificate, Client};
+use reqwest::Client;
+use rustls::RootCertStore;
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
 
 use crate::config::Config;
 
@@ -36,40 +40,49 @@ pub fn install_crypto_provider() {
 pub fn build(config: &Config) -> Result<Client, ClientError> {
     install_crypto_provider();
 
-    let mut roots = webpki_root_certs::TLS_SERVER_ROOT_CERTS
-        .iter()
-        .map(|der| Certificate::from_der(der))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|source| ClientError::Build {
-            source,
-            ca_file: None,
-        })?;
+    // Trust anchors are stored ready to use: nothing to parse at startup.
+    let mut roots = RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
     if let Some(path) = &config.extra_ca_file {
-        roots.extend(read_ca_file(path)?);
+        for cert in read_ca_file(path)? {
+            roots.add(cert).map_err(|error| ClientError::CaFile {
+                path: path.clone(),
+                reason: format!("invalid certificate: {error}"),
+            })?;
+        }
     }
+    let mut tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|error| ClientError::Tls(error.to_string()))?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    // What reqwest offers itself when built without HTTP/2.
+    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
 
     Client::builder()
         .user_agent(USER_AGENT)
         .connect_timeout(CONNECT_TIMEOUT.min(config.request_timeout))
         .timeout(config.request_timeout)
-        .tls_certs_only(roots)
+        .tls_backend_preconfigured(tls)
         .build()
-        // The certificates are only parsed here, so a malformed one in the
-        // extra bundle surfaces now; name the file to point at the likely cause.
         .map_err(|source| ClientError::Build {
             source,
             ca_file: config.extra_ca_file.clone(),
         })
 }
 
-fn read_ca_file(path: &Path) -> Result<Vec<Certificate>, ClientError> {
+fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, ClientError> {
     let invalid = |reason: String| ClientError::CaFile {
         path: path.to_owned(),
         reason,
     };
     let pem = std::fs::read(path).map_err(|error| invalid(error.to_string()))?;
-    let certs =
-        Certificate::from_pem_bundle(&pem).map_err(|error| invalid(crate::error_chain(&error)))?;
+    let certs = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|error| invalid(format!("invalid PEM: {error}")))?;
     if certs.is_empty() {
         return Err(invalid("no PEM certificates found".to_owned()));
     }
@@ -81,7 +94,9 @@ fn read_ca_file(path: &Path) -> Result<Vec<Certificate>, ClientError> {
 pub enum ClientError {
     /// The extra CA file is unreadable, not PEM, or empty.
     CaFile { path: PathBuf, reason: String },
-    /// reqwest rejected the settings or a certificate.
+    /// rustls rejected the TLS settings.
+    Tls(String),
+    /// reqwest rejected the settings.
     Build {
         source: reqwest::Error,
         ca_file: Option<PathBuf>,
@@ -103,6 +118,7 @@ impl fmt::Display for ClientError {
                 path.display()
             ),
             Self::Build { ca_file: None, .. } => f.write_str("cannot build HTTP client"),
+            Self::Tls(reason) => write!(f, "cannot set up TLS: {reason}"),
         }
     }
 }
@@ -110,7 +126,7 @@ impl fmt::Display for ClientError {
 impl std::error::Error for ClientError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Self::CaFile { .. } => None,
+            Self::CaFile { .. } | Self::Tls(_) => None,
             Self::Build { source, .. } => Some(source),
         }
     }
