@@ -253,3 +253,34 @@ def test_gitlab_job_scripts_pass_shellcheck(render, answers, tmp_path):
         script.write_text("#!/bin/sh\nset -e\n" + "\n".join(lines) + "\n", encoding="utf-8")
         checked = run("shellcheck", "--shell", "sh", script)
         assert checked.returncode == 0, f"{name}:\n{checked.stdout}"
+
+
+def trivy_secret_gate(folder: Path, ignorefile: Path, cache: Path):
+    """Trivy's gate flags on a folder, scanning for secrets: a scanner that needs no database."""
+    return run(
+        *("trivy", "rootfs", "--scanners", "secret", "--exit-code", "1", "--quiet"),
+        *("--cache-dir", cache, "--skip-db-update", "--skip-version-check", "--disable-telemetry"),
+        *("--ignorefile", ignorefile, folder),
+    )
+
+
+def test_trivy_reads_the_shipped_ignore_file_and_honours_entries_in_its_format(render, tmp_path):
+    shipped = render({"ci": "github"}) / ".trivyignore.yaml"
+    scanned = tmp_path / "rootfs"
+    scanned.mkdir()
+    (scanned / "settings.env").write_text("aws_access_key_id = AKIAZ7Q4N2X8K3L5M9P1\n")
+
+    # As shipped it ignores nothing: the finding fails the gate.
+    assert trivy_secret_gate(scanned, shipped, tmp_path / "cache").returncode == 1
+    accepted = tmp_path / "accepted.yaml"
+    accepted.write_text(
+        shipped.read_text()
+        + "secrets:\n  - id: aws-access-key-id\n    statement: a test fixture, not a key\n"
+    )
+    assert trivy_secret_gate(scanned, accepted, tmp_path / "cache").returncode == 0
+    # Control: Trivy refuses an ignore file it cannot parse rather than ignoring nothing.
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("vulnerabilities: [\n")
+    refused = trivy_secret_gate(scanned, broken, tmp_path / "cache")
+    assert refused.returncode != 0
+    assert "parse error" in refused.stderr
