@@ -2,8 +2,9 @@
 and then edited by its team, to the newest version: every edit kept, every template change in.
 
 The template's history is built for each test run in a throwaway repository: the current tree
-with three changes undone (reqwest back at 0.12 among them) is tagged 0.1.0, the current tree is
-tagged 0.2.0. Tests never rely on tags in this checkout. Updating across 0.2.0 runs a migration,
+with three changes undone (reqwest back at 0.12 among them) is tagged 0.0.1, the current tree is
+tagged 0.0.2: states before the first release, 0.1.0, whose migration stays a test of its own.
+Tests never rely on tags in this checkout. Updating across 0.0.2 runs a migration,
 so these updates need --trust (`unsafe=True`).
 """
 
@@ -22,7 +23,7 @@ import yaml
 from tooling.cargo import cargo, make
 from tooling.template_repo import git, snapshot_template
 
-OLD, NEW = "0.1.0", "0.2.0"
+OLD, NEW = "0.0.1", "0.0.2"
 CONFLICT_MARKERS = ("<<<<<<<", ">>>>>>>")
 
 # Two changes between the versions, in places a team rarely edits.
@@ -43,7 +44,7 @@ TEAM_ROUTE_MODULE = (
 
 
 def undo_template_changes(repo: Path) -> None:
-    """Turn the current template into what version 0.1.0 looked like."""
+    """Turn the current template into what version 0.0.1 looked like."""
     readme = repo / "template" / "README.md"
     text = readme.read_text(encoding="utf-8")
     readme.write_text(text[: text.index(NEW_README_SECTION)].rstrip("\n") + "\n", encoding="utf-8")
@@ -62,10 +63,10 @@ def template_history(tmp_path_factory) -> Path:
     repo = snapshot_template(tmp_path_factory.mktemp("history") / "template")
     current = git(repo, "rev-parse", "HEAD").strip()
     undo_template_changes(repo)
-    git(repo, "commit", "--quiet", "--all", "--message", "0.1.0")
+    git(repo, "commit", "--quiet", "--all", "--message", OLD)
     git(repo, "tag", OLD)
     git(repo, "checkout", "--quiet", current, "--", ".")
-    git(repo, "commit", "--quiet", "--all", "--message", "0.2.0: README update section, comment")
+    git(repo, "commit", "--quiet", "--all", "--message", f"{NEW}: README update section, comment")
     git(repo, "tag", NEW)
     return repo
 
@@ -159,7 +160,7 @@ class CopierUpdate:
 
 @pytest.fixture(scope="module")
 def copier_update(template_history, tmp_path_factory) -> CopierUpdate:
-    """Generate at 0.1.0, make the team's edits, then update to 0.2.0 changing one answer."""
+    """Generate at 0.0.1, make the team's edits, then update to 0.0.2 changing one answer."""
     project = tmp_path_factory.mktemp("copier") / "billing"
     generate_with_copier(template_history, project, {"project_slug": "billing"})
     make_team_edits(project)
