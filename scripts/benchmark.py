@@ -1,6 +1,6 @@
 """Measure what the answers cost: size, build time, start-up, memory, throughput and latency.
 
-Usage: python scripts/benchmark.py [--runs N] [--seconds S] [--skip-images] [--skip-load]
+Usage: python scripts/benchmark.py [--runs N] [--seconds S] [--skip-images] [--skip-load] [--musl]
 
 Sizes: the defaults and each size-relevant answer changed alone, built static with cargo
 auditable as the Containerfile does, and (as root, with buildah) the Containerfile's runtime
@@ -13,7 +13,9 @@ resident memory idle and at its peak under load, requests per second and p50/p99
 median of N runs with the spread (max - min) beside it.
 
 Writes bench-results/latest.json and bench-results/latest.md and prints the Markdown. Binaries
-here are glibc with +crt-static (this machine has no musl standard library for rustup).
+are glibc with +crt-static (rustup has no musl standard library here); with --musl (after
+`bash scripts/musl_toolchain`) the defaults and allocator=system are also built for
+x86_64-unknown-linux-musl with Debian's rustc-web, sized, imaged and loaded like the others.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ import tomlkit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tooling import loadtest
+from tooling import loadtest, musl
 from tooling.cargo import HOST_TARGET, STATIC_RUSTFLAGS, tree_packages
 from tooling.image import Buildah
 from tooling.questions import REPO_ROOT
@@ -56,6 +58,10 @@ SIZE_VARIANTS = {
     "allocator=system": {"allocator": "system"},
 }
 LOAD_VARIANTS = ["defaults (z, unwind, mimalloc)", "allocator=system"]
+MUSL_VARIANTS = {
+    "musl: defaults (mimalloc)": [],
+    "musl: allocator=system": ["--no-default-features"],
+}
 REFERENCE = "reference: Cargo's default release profile, dynamic glibc"
 # Published figures of the blog recipe this template grew from; not measured here.
 BLOG_RECIPE_IMAGES_MIB = {"blog recipe, panic = unwind": 2.1, "blog recipe, panic = abort": 1.89}
@@ -108,7 +114,7 @@ def cpu_model() -> str:
     return platform.machine()
 
 
-def build_binaries(workdir: Path) -> dict[str, Path]:
+def build_binaries(workdir: Path, with_musl: bool) -> dict[str, Path]:
     """Every variant's binary, copied aside (later builds reuse the target folder)."""
     target_dir = workdir / "target"
     binaries = {}
@@ -122,6 +128,11 @@ def build_binaries(workdir: Path) -> dict[str, Path]:
     )
     cargo_build(reference, target_dir, static_auditable=False)
     binaries[REFERENCE] = Path(shutil.copy2(binary_path(reference, target_dir), workdir / "ref"))
+    if with_musl:
+        project = render_with_copier(workdir / "bench-musl", {"project_slug": "bench-musl"})
+        for index, (label, cargo_args) in enumerate(MUSL_VARIANTS.items()):
+            built = musl.build(project, workdir / "musl-target", *cargo_args)
+            binaries[label] = Path(shutil.copy2(built, workdir / f"musl-{index}"))
     return binaries
 
 
@@ -259,14 +270,19 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=5, help="length of each wrk run")
     parser.add_argument("--skip-images", action="store_true", help="binaries only (no buildah)")
     parser.add_argument("--skip-load", action="store_true", help="no wrk runs")
+    parser.add_argument(
+        "--musl", action="store_true", help="add musl rows (scripts/musl_toolchain)"
+    )
     args = parser.parse_args()
+    if args.musl and not musl.available():
+        parser.error("the musl toolchain is missing: run bash scripts/musl_toolchain")
     with_images = not args.skip_images and os.geteuid() == 0 and bool(shutil.which("buildah"))
     if not args.skip_load and not shutil.which("wrk"):
         parser.error("wrk is missing: apt-get install wrk (or pass --skip-load)")
 
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        binaries = build_binaries(workdir)
+        binaries = build_binaries(workdir, args.musl)
         results = {
             "machine": f"{os.cpu_count()} cores, {cpu_model()}",
             "date": date.today().isoformat(),
@@ -277,7 +293,7 @@ def main() -> int:
             if args.skip_load
             else {
                 label: measure_load(binaries[label], args.runs, args.seconds)
-                for label in [*LOAD_VARIANTS, REFERENCE]
+                for label in [*LOAD_VARIANTS, REFERENCE, *(MUSL_VARIANTS if args.musl else [])]
             },
         }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 UNRENDERED_MARKERS = ("{{", "{%", "cookiecutter.")
@@ -22,3 +23,18 @@ def leftover_template_syntax(project: Path) -> list[str]:
             text = GITHUB_EXPRESSION.sub("", path.read_text(encoding="utf-8"))
             found += [f"{relative}: {m}" for m in UNRENDERED_MARKERS if m in text]
     return found
+
+
+def elf_headers(binary: Path) -> str:
+    """readelf's program headers, dynamic section and notes of `binary`."""
+    return subprocess.run(
+        ["readelf", "--program-headers", "--dynamic", "--notes", str(binary)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+
+def is_fully_static(headers: str) -> bool:
+    """No program interpreter and no shared libraries: runs from an empty root."""
+    return "INTERP" not in headers and "(NEEDED)" not in headers

@@ -10,6 +10,7 @@ import subprocess
 
 import pytest
 
+from tests.helpers import elf_headers, is_fully_static
 from tests.service import (
     can_chroot,
     chroot_command,
@@ -40,14 +41,7 @@ def test_service_passes_its_own_tests(built_project):
 
 
 def test_release_binary_is_fully_static(static_binary):
-    headers = subprocess.run(
-        ["readelf", "--program-headers", "--dynamic", str(static_binary)],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    assert "INTERP" not in headers
-    assert "(NEEDED)" not in headers
+    assert is_fully_static(elf_headers(static_binary))
 
 
 @pytest.mark.skipif(not can_chroot(), reason="chroot into an empty root needs root")
