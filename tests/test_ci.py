@@ -284,3 +284,31 @@ def test_trivy_reads_the_shipped_ignore_file_and_honours_entries_in_its_format(r
     refused = trivy_secret_gate(scanned, broken, tmp_path / "cache")
     assert refused.returncode != 0
     assert "parse error" in refused.stderr
+
+
+@pytest.mark.parametrize(
+    ("src_path", "accepted"),
+    [
+        ("https://git.example.com/platform/rust-service-template.git", True),
+        ("git@github.com:example/rust-service-template.git", True),
+        ("/home/someone/rust-service-template", False),
+        ("gh:example/rust-service-template", False),
+    ],
+)
+def test_update_workflow_needs_the_template_named_by_url(render, tmp_path, src_path, accepted):
+    """Renovate and later updates clone `_src_path`: the workflow's first step insists on a URL."""
+    workflow = yaml.safe_load(
+        (render({"ci": "github"}) / ".github/workflows/template-update.yml").read_text()
+    )
+    steps = workflow["jobs"]["update"]["steps"]
+    script = next(step["run"] for step in steps if "by URL" in step.get("name", ""))
+    service = tmp_path / "service"
+    service.mkdir()
+    (service / ".copier-answers.yml").write_text(f"_commit: 0.1.0\n_src_path: {src_path}\n")
+
+    result = subprocess.run(
+        ["bash", "-e", "-c", script], cwd=service, capture_output=True, text=True, check=False
+    )
+    assert (result.returncode == 0) == accepted, result.stderr
+    if not accepted:
+        assert "_src_path must be the template's git URL" in result.stderr
