@@ -6,6 +6,7 @@ files of every matrix row; a few controls break a file on purpose to show each l
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from collections import defaultdict
@@ -312,3 +313,59 @@ def test_update_workflow_needs_the_template_named_by_url(render, tmp_path, src_p
     assert (result.returncode == 0) == accepted, result.stderr
     if not accepted:
         assert "_src_path must be the template's git URL" in result.stderr
+
+
+def renovate_custom_matches(project: Path) -> dict[str, list[str]]:
+    """What renovate.json's regex managers extract from the project's files: file -> depNames.
+
+    Renovate's patterns are JavaScript regular expressions; these use only syntax Python shares,
+    apart from the spelling of named groups.
+    """
+    config = json.loads((project / "renovate.json").read_text())
+    found: dict[str, list[str]] = defaultdict(list)
+    for manager in config["customManagers"]:
+        file_patterns = [
+            re.compile(pattern.strip("/")) for pattern in manager["managerFilePatterns"]
+        ]
+        match_strings = [
+            re.compile(text.replace("(?<", "(?P<")) for text in manager["matchStrings"]
+        ]
+        for path in sorted(project.rglob("*")):
+            relative = path.relative_to(project).as_posix()
+            if path.is_file() and any(pattern.search(relative) for pattern in file_patterns):
+                text = path.read_text(encoding="utf-8")
+                for match_string in match_strings:
+                    found[relative] += [match["depName"] for match in match_string.finditer(text)]
+    return found
+
+
+@pytest.mark.parametrize("ci", ["github", "gitlab"])
+def test_renovate_finds_every_version_marked_for_it(render, ci):
+    project = render({"ci": ci, "template_updates": "renovate" if ci == "gitlab" else "workflow"})
+    found = renovate_custom_matches(project)
+
+    assert found["Containerfile"] == ["cargo-chef", "cargo-auditable"]
+    if ci == "github":
+        assert sorted(found[".github/workflows/ci.yml"]) == [
+            "aquasecurity/trivy",
+            "cargo-deny",
+            "sigstore/cosign",
+        ]
+        assert found[".github/workflows/template-update.yml"] == ["copier"]
+    else:
+        assert sorted(found[".gitlab-ci.yml"]) == [
+            "cargo-deny",
+            "docker.io/aquasec/trivy",
+            "docker.io/library/docker",
+            "docker.io/library/docker",
+            "docker.io/library/rust",
+            "docker.io/tonistiigi/binfmt",
+        ]
+    # No marker is left without a match: each `# renovate:` line is followed by what it names.
+    marker_line = re.compile(r"^\s*# renovate:", re.MULTILINE)
+    markers = sum(
+        len(marker_line.findall(path.read_text(encoding="utf-8")))
+        for path in project.rglob("*")
+        if path.is_file()
+    )
+    assert markers == sum(len(names) for names in found.values())
