@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tooling.cargo import make
 from tooling.questions import choice_matrix, combination_id
 
 CHOICE_MATRIX = choice_matrix()
@@ -369,3 +370,40 @@ def test_renovate_finds_every_version_marked_for_it(render, ci):
         if path.is_file()
     )
     assert markers == sum(len(names) for names in found.values())
+
+
+PLATFORMS = {
+    "amd64": "linux/amd64",
+    "arm64": "linux/arm64",
+    "amd64+arm64": "linux/amd64,linux/arm64",
+}
+
+
+@pytest.mark.parametrize("answers", GITHUB_ROWS + GITLAB_ROWS, ids=combination_id)
+def test_pipelines_carry_the_image_name_platforms_and_budget_answered(render, answers):
+    answers = {
+        **answers,
+        "image_name": "registry.example.com/team/svc",
+        "image_size_budget_kib": "3000",
+    }
+    project = render(answers)
+    if answers["ci"] == "github":
+        workflow = yaml.safe_load((project / ".github/workflows/ci.yml").read_text())
+        settings = workflow["env"]
+        runner = workflow["jobs"]["image"]["runs-on"]
+        assert runner == (
+            "ubuntu-24.04-arm" if answers["target_arches"] == "arm64" else "ubuntu-24.04"
+        )
+        login = next(
+            step["with"]
+            for step in workflow["jobs"]["publish"]["steps"]
+            if step.get("uses", "").startswith("docker/login-action@")
+        )
+        assert login["registry"] == "registry.example.com"
+        assert "packages" not in workflow["jobs"]["publish"]["permissions"]
+    else:
+        settings = yaml.safe_load((project / ".gitlab-ci.yml").read_text())["variables"]
+    assert settings["IMAGE_NAME"] == "registry.example.com/team/svc"
+    assert settings["PLATFORMS"] == PLATFORMS[answers["target_arches"]]
+    budget = make(project, "--just-print", "image-size").stdout
+    assert "budget=$(( 3000 * 1024 ))" in budget
