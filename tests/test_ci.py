@@ -352,7 +352,7 @@ def test_renovate_finds_every_version_marked_for_it(render, ci):
             "cargo-deny",
             "sigstore/cosign",
         ]
-        assert found[".github/workflows/template-update.yml"] == ["copier"]
+        assert found[".github/workflows/template-update.yml"] == ["copier", "tomlkit"]
     else:
         assert sorted(found[".gitlab-ci.yml"]) == [
             "cargo-deny",
