@@ -40,7 +40,7 @@ import tomlkit
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tooling import loadtest, musl
-from tooling.cargo import HOST_TARGET, STATIC_RUSTFLAGS, tree_packages
+from tooling.cargo import HOST_TARGET, STATIC_RUSTFLAGS, package_name, tree_packages
 from tooling.image import Buildah
 from tooling.questions import REPO_ROOT
 from tooling.render import render_with_copier
@@ -82,8 +82,7 @@ def cargo_build(project: Path, target_dir: Path, *, static_auditable: bool = Tru
 
 
 def binary_path(project: Path, target_dir: Path) -> Path:
-    package = tomlkit.parse((project / "Cargo.toml").read_text(encoding="utf-8"))["package"]
-    return target_dir / HOST_TARGET / "release" / str(package["name"])
+    return target_dir / HOST_TARGET / "release" / package_name(project)
 
 
 def without_release_profile(project: Path) -> Path:

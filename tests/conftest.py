@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import tomlkit
 
-from tooling.cargo import build_static_release
+from tooling.cargo import build_static_release, package_name
 from tooling.render import render_with_copier
 
 # Representative answer sets that are compiled and run; the rest of the matrix is only rendered.
@@ -46,11 +45,6 @@ def built_project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
     return render_with_copier(
         tmp_path_factory.mktemp(request.param) / answers["project_slug"], answers
     )
-
-
-def package_name(project: Path) -> str:
-    manifest = tomlkit.parse((project / "Cargo.toml").read_text(encoding="utf-8"))
-    return str(manifest["package"]["name"])
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ import yaml
 
 from tooling.cargo import make
 from tooling.questions import choice_matrix, combination_id
+from tooling.trivy import OFFLINE_FLAGS
 
 CHOICE_MATRIX = choice_matrix()
 GITHUB_ROWS = [answers for answers in CHOICE_MATRIX if answers["ci"] == "github"]
@@ -261,7 +262,7 @@ def trivy_secret_gate(folder: Path, ignorefile: Path, cache: Path):
     """Trivy's gate flags on a folder, scanning for secrets: a scanner that needs no database."""
     return run(
         *("trivy", "rootfs", "--scanners", "secret", "--exit-code", "1", "--quiet"),
-        *("--cache-dir", cache, "--skip-db-update", "--skip-version-check", "--disable-telemetry"),
+        *("--cache-dir", cache, *OFFLINE_FLAGS),
         *("--ignorefile", ignorefile, folder),
     )
 

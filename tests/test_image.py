@@ -21,9 +21,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import package_name
 from tests.service import free_port
-from tooling.cargo import HOST_TARGET, make, tree_packages
+from tooling.cargo import HOST_TARGET, make, package_name, tree_packages
 from tooling.image import Buildah
 from tooling.sbom import embedded_dependencies, runtime_package_names
 from tooling.trivy import cargo_packages_in_image

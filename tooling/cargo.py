@@ -6,6 +6,8 @@ import os
 import subprocess
 from pathlib import Path
 
+import tomlkit
+
 from tooling.questions import REPO_ROOT
 
 SHARED_TARGET_DIR = REPO_ROOT / "target" / "generated"
@@ -55,6 +57,12 @@ def make(
 ) -> subprocess.CompletedProcess[str]:
     """Run a target of the generated project's Makefile, the entry point its CI uses too."""
     return _run_in(project, ["make", "--no-print-directory", *args], check, env_overrides)
+
+
+def package_name(project: Path) -> str:
+    """The generated crate's package name, which is also its binary's name."""
+    manifest = tomlkit.parse((project / "Cargo.toml").read_text(encoding="utf-8"))
+    return str(manifest["package"]["name"])
 
 
 def build_static_release(project: Path, package_name: str, *, auditable: bool = True) -> Path:

@@ -13,8 +13,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import tomlkit
-
+from tooling.cargo import package_name
 from tooling.questions import REPO_ROOT
 
 MUSL_TARGET = "x86_64-unknown-linux-musl"
@@ -50,5 +49,4 @@ def build(project: Path, target_dir: Path, *cargo_args: str, auditable: bool = T
     command = [str(DEBIAN_CARGO), *(["auditable"] if auditable else []), "build"]
     command += ["-Zbuild-std=std,panic_unwind", "--target", MUSL_TARGET, "--release", "--locked"]
     subprocess.run([*command, "--quiet", *cargo_args], cwd=project, env=env, check=True)
-    package = tomlkit.parse((project / "Cargo.toml").read_text(encoding="utf-8"))["package"]
-    return target_dir / MUSL_TARGET / "release" / str(package["name"])
+    return target_dir / MUSL_TARGET / "release" / package_name(project)
