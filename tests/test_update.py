@@ -221,18 +221,27 @@ def test_updated_service_builds_and_passes_its_tests(copier_update):
     assert " 0 failed" in result.stdout
 
 
-def test_conflicting_edit_is_reported_and_both_sides_are_kept(template_history, tmp_path):
-    project = generate_with_copier(template_history, tmp_path / "svc", {"project_slug": "svc"})
+TEAM_PROFILE_COMMENT = "# Tuned by the team: keep LTO, we measured it.\n"
+
+
+def generated_with_conflicting_edit(template: Path, project: Path) -> Path:
+    """A service whose team rewrote the profile comment that the new version rewrites too."""
+    generate_with_copier(template, project, {"project_slug": project.name})
     manifest = project / "Cargo.toml"
-    team_comment = "# Tuned by the team: keep LTO, we measured it.\n"
-    manifest.write_text(manifest.read_text().replace(OLD_PROFILE_COMMENT, team_comment))
+    manifest.write_text(manifest.read_text().replace(OLD_PROFILE_COMMENT, TEAM_PROFILE_COMMENT))
     commit_all(project, "Team rewrites the profile comment")
+    return project
+
+
+def test_conflicting_edit_is_reported_and_both_sides_are_kept(template_history, tmp_path):
+    project = generated_with_conflicting_edit(template_history, tmp_path / "svc")
+    manifest = project / "Cargo.toml"
 
     copier.run_update(project, defaults=True, overwrite=True, quiet=True, unsafe=True)
 
     text = manifest.read_text()
     assert all(marker in text for marker in CONFLICT_MARKERS)
-    assert team_comment.strip() in text
+    assert TEAM_PROFILE_COMMENT.strip() in text
     assert NEW_PROFILE_COMMENT in text
     # What automation looks for: git sees the file as unmerged.
     assert "UU Cargo.toml" in git(project, "status", "--porcelain")
@@ -265,10 +274,7 @@ def test_make_template_update_brings_the_edited_service_current(template_history
 
 
 def test_make_template_update_fails_and_names_the_conflicted_files(template_history, tmp_path):
-    project = generate_with_copier(template_history, tmp_path / "svc", {"project_slug": "svc"})
-    manifest = project / "Cargo.toml"
-    manifest.write_text(manifest.read_text().replace(OLD_PROFILE_COMMENT, "# Team's words.\n"))
-    commit_all(project, "Team rewrites the profile comment")
+    project = generated_with_conflicting_edit(template_history, tmp_path / "svc")
 
     result = make_template_update(project)
 
