@@ -7,11 +7,11 @@ auditable as the Containerfile does, and (as root, with buildah) the Containerfi
 stage around each binary; gzip -9 of the image archive stands for what a registry stores.
 Builds of the defaults (sources already downloaded): cold and after touching src/main.rs, both
 as the Containerfile builds (release, static, cargo auditable) and as a developer does (plain
-`cargo build`, dev profile). Load (wrk on loopback): the defaults, allocator=system and a reference
-build (Cargo's default release profile, dynamic glibc): start-up to the first 200 on /healthz,
-resident memory idle and at its peak under load, requests per second and p50/p99 latency on
-/healthz and /readyz (both answer JSON) at 1 and 64 connections. Every timed figure is the
-median of N runs with the spread (max - min) beside it.
+`cargo build`, dev profile). Load (wrk on loopback): the defaults, allocator=system, opt_level=3
+and a reference build (Cargo's default release profile, dynamic glibc): start-up to the first
+200 on /healthz, resident memory idle and at its peak under load, requests per second and
+p50/p99 latency on /healthz and /readyz (both answer JSON) at 1 and 64 connections. Every timed
+figure is the median of N runs with the spread (max - min) beside it.
 
 Writes bench-results/latest.json and bench-results/latest.md and prints the Markdown. Binaries
 are glibc with +crt-static (rustup has no musl standard library here); with --musl (after
@@ -58,7 +58,8 @@ SIZE_VARIANTS = {
     "panic_strategy=abort": {"panic_strategy": "abort"},
     "allocator=system": {"allocator": "system"},
 }
-LOAD_VARIANTS = ["defaults (z, unwind, mimalloc)", "allocator=system"]
+# The answers that change speed: the allocator, and optimising for speed instead of size.
+LOAD_VARIANTS = ["defaults (z, unwind, mimalloc)", "allocator=system", "opt_level=3"]
 MUSL_VARIANTS = {
     "musl: defaults (mimalloc)": [],
     "musl: allocator=system": ["--no-default-features"],
