@@ -177,20 +177,23 @@ def measure_build_times(workdir: Path, runs: int) -> dict[str, object]:
     subprocess.run(["cargo", "fetch", "--locked", "--quiet"], cwd=project, check=True)
     target_dir = workdir / "timed-target"
     main_rs = project / "src" / "main.rs"
+
+    def release_build() -> float:
+        return cargo_build(project, target_dir)
+
+    def dev_build() -> float:
+        return cargo_build(project, target_dir, release=False, static_auditable=False)
+
     figures: dict[str, list[float]] = {name: [] for name in BUILD_MEASURES}
     for _ in range(runs):
         shutil.rmtree(target_dir, ignore_errors=True)
-        figures["cold_release"].append(cargo_build(project, target_dir))
-        figures["cold_dev"].append(
-            cargo_build(project, target_dir, release=False, static_auditable=False)
-        )
+        figures["cold_release"].append(release_build())
+        figures["cold_dev"].append(dev_build())
     for _ in range(runs):
         main_rs.touch()
-        figures["touched_release"].append(cargo_build(project, target_dir))
+        figures["touched_release"].append(release_build())
         main_rs.touch()
-        figures["touched_dev"].append(
-            cargo_build(project, target_dir, release=False, static_auditable=False)
-        )
+        figures["touched_dev"].append(dev_build())
     lock_text = (project / "Cargo.lock").read_text(encoding="utf-8")
     normal_graph = tree_packages(project, edges="normal", target=HOST_TARGET)
     return {
@@ -259,10 +262,10 @@ def markdown(results: dict) -> str:
     lines += [
         f"| crates in Cargo.lock / compiled for the target | {build['crates_in_lock']} / "
         f"{build['crates_compiled']} |",
-    ]
-    lines += [
-        f"| {label} | {spread(build['seconds'][name], ' s')} |"
-        for name, label in BUILD_MEASURES.items()
+        *(
+            f"| {label} | {spread(build['seconds'][name], ' s')} |"
+            for name, label in BUILD_MEASURES.items()
+        ),
     ]
     if results.get("load"):
         header = "| variant | start-up ms | RSS idle / peak KiB |"
