@@ -1,36 +1,56 @@
-"""Build and run the runtime stage of a generated Containerfile with buildah, without a daemon.
+"""Build a generated service's image from its own Containerfile with buildah, as a user would.
 
-Root, vfs storage and chroot isolation are what works on this machine (and in CI); images stay
-in a storage folder of their own, so tests never touch the host's.
+Every stage and instruction runs as generated. The one substitution is the builder base image
+(the Containerfile's RUST_IMAGE argument): a local stand-in for the pinned official image, which
+cannot be pulled here (see tooling/builder_standin.py).
+
+Root and chroot isolation are what work on this machine without a daemon. One store with the
+overlay driver, under build/, is shared by the tests, the benchmark and scripts/build_image, so
+layers that do not change (the cargo tools, cargo-chef's dependency layer) are built once.
 """
 
 from __future__ import annotations
 
+import platform
+import re
 import shutil
 import subprocess
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 
-from tooling.containerfile import runtime_stage
+from tooling.builder_standin import REPO_ROOT, OfficialImage, ensure_standin
 
-BINARY_IN_CONTEXT = "app"
+STORE = REPO_ROOT / "build" / "buildah"
+MUSL_TARGETS = {"amd64": "x86_64-unknown-linux-musl", "arm64": "aarch64-unknown-linux-musl"}
+ARCHES = tuple(MUSL_TARGETS)
+HOST_ARCH = {"x86_64": "amd64", "aarch64": "arm64"}[platform.machine()]
 
 
 class Buildah:
-    def __init__(self, storage: Path) -> None:
+    def __init__(self, store: Path = STORE) -> None:
         self.base = [
             "buildah",
-            "--storage-driver",
-            "vfs",
-            "--root",
-            str(storage / "root"),
-            "--runroot",
-            str(storage / "run"),
+            *("--storage-driver", "overlay"),
+            *("--root", str(store / "root"), "--runroot", str(store / "run")),
         ]
 
-    def __call__(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run([*self.base, *args], capture_output=True, text=True, check=False)
+    def __call__(
+        self, *args: str, check: bool = True, echo: bool = False
+    ) -> subprocess.CompletedProcess[str]:
+        """Run buildah; with `echo`, its output goes to the terminal as it comes."""
+        result = subprocess.run(
+            [*self.base, *args],
+            stdout=sys.stderr if echo else subprocess.PIPE,
+            stderr=None if echo else subprocess.PIPE,
+            text=True,
+            check=False,
+        )
         if check and result.returncode != 0:
-            raise AssertionError(f"buildah {' '.join(args)} failed:\n{result.stderr}")
+            raise AssertionError(
+                f"buildah {' '.join(args)} failed ({result.returncode}):\n"
+                f"{result.stdout or ''}{result.stderr or ''}"
+            )
         return result
 
     def popen(self, *args: str) -> subprocess.Popen[str]:
@@ -43,32 +63,74 @@ class Buildah:
             start_new_session=True,
         )
 
-    def build_runtime_stage(
-        self, containerfile: Path, binary: Path, workdir: Path, tag: str
-    ) -> str:
-        """Build the Containerfile's final stage with `binary` as the builder's output."""
-        context = workdir / "context"
-        context.mkdir(parents=True)
-        # copy2 keeps extended attributes, so file capabilities survive into the image.
-        shutil.copy2(binary, context / BINARY_IN_CONTEXT)
-        stage = runtime_stage(containerfile.read_text(encoding="utf-8"), BINARY_IN_CONTEXT)
-        (context / "Containerfile").write_text(stage, encoding="utf-8")
-        # Docker format keeps HEALTHCHECK, which the OCI image format has no field for.
-        self(
-            "bud",
-            "--isolation",
-            "chroot",
-            "--format",
-            "docker",
-            "--file",
-            str(context / "Containerfile"),
-            "--tag",
-            tag,
-            str(context),
-        )
-        return tag
+    def copy_out(self, image: str, path: str, destination: Path) -> Path:
+        """Copy one file out of an image, keeping its mode and file capabilities."""
+        container = self("from", "--pull=never", image).stdout.strip()
+        try:
+            root = Path(self("mount", container).stdout.strip())
+            # copy2 copies extended attributes too, security.capability among them.
+            shutil.copy2(root / path.lstrip("/"), destination)
+        finally:
+            self("rm", container)
+        return destination
 
-    def save(self, tag: str, archive: Path) -> Path:
-        """Write the image as a docker-archive tarball (what `docker save` writes)."""
-        self("push", tag, f"docker-archive:{archive}:{tag}")
+    def save(self, image: str, archive: Path, transport: str = "docker-archive") -> Path:
+        """Write the image as `docker save` (docker-archive) or as an OCI layout tarball."""
+        archive.unlink(missing_ok=True)
+        self("push", "--quiet", image, f"{transport}:{archive}:{image}")
         return archive
+
+
+def build_image(
+    project: Path, arch: str = HOST_ARCH, *, buildah: Buildah | None = None, echo: bool = False
+) -> str:
+    """Build `project`'s image for `arch` from its Containerfile; returns the image's tag."""
+    if arch not in ARCHES:
+        raise ValueError(f"arch must be one of {', '.join(ARCHES)}, not {arch!r}")
+    buildah = buildah or Buildah()
+    standin = ensure_standin(buildah, OfficialImage.pinned_in(project / "Containerfile"))
+    tag = f"localhost/{project.name}:{arch}"
+    buildah(
+        "bud",
+        *("--isolation", "chroot", "--layers", "--pull=never"),
+        # Docker format keeps HEALTHCHECK, which the OCI image format has no field for.
+        *("--format", "docker", "--platform", f"linux/{arch}"),
+        "--build-arg",
+        f"RUST_IMAGE={standin}",
+        # buildah 1.28 leaves BUILDPLATFORM unset for a local base image when --platform names
+        # another architecture, and then tries to pull; it is the machine's own platform anyway.
+        *("--build-arg", f"BUILDPLATFORM=linux/{HOST_ARCH}"),
+        *("--tag", tag, str(project)),
+        echo=echo,
+    )
+    return tag
+
+
+def containerfile_arches(project: Path) -> list[str]:
+    """The image platforms the project's Containerfile builds, in its order."""
+    text = (project / "Containerfile").read_text(encoding="utf-8")
+    return re.findall(r"^\s+(amd64|arm64)\) echo \S+-unknown-linux-musl", text, re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class BuiltImage:
+    """A generated service's image, built once and shared by every check on it."""
+
+    project: Path
+    arch: str
+    tag: str
+    binary: Path  # /app, copied out of the image
+    archive: Path  # the image as `docker save` writes it
+
+    @property
+    def musl_target(self) -> str:
+        return MUSL_TARGETS[self.arch]
+
+
+def build_row_image(buildah: Buildah, project: Path, workdir: Path) -> BuiltImage:
+    """Build `project`'s image for the first platform its Containerfile names."""
+    arch = containerfile_arches(project)[0]
+    tag = build_image(project, arch, buildah=buildah)
+    binary = buildah.copy_out(tag, "/app", workdir / "app")
+    archive = buildah.save(tag, workdir / "image.tar")
+    return BuiltImage(project, arch, tag, binary, archive)
