@@ -2,23 +2,39 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tooling.cargo import build_static_release, package_name
+from tooling.image import Buildah, BuiltImage, build_row_image
 from tooling.render import render_with_copier
 
-# Representative answer sets that are compiled and run; the rest of the matrix is only rendered.
+# Representative answer sets compiled with cargo on the host (fmt, clippy, the service's own
+# tests); the rest of the matrix is only rendered.
 BUILD_COMBINATIONS: dict[str, dict[str, str]] = {
     "defaults": {"project_slug": "svc-defaults"},
     # The longest name allowed, sorting after every dependency: rustfmt's layout and the
     # lockfile's order must hold for it too.
     "abort-s-system": {
         "project_slug": "zz-abort-s-system-" + "x" * 46,
+        "panic_strategy": "abort",
+        "opt_level": "s",
+        "allocator": "system",
+    },
+}
+
+# Answer rows whose image is built from their own Containerfile, once per run, and reused by
+# every image check. Between them they cover both architectures, the low-port capability and
+# every size-relevant choice that differs from the defaults.
+IMAGE_ROWS: dict[str, dict[str, Any]] = {
+    "defaults": {"project_slug": "svc-defaults"},
+    "arm64": {"project_slug": "svc-arm64", "target_arches": "arm64"},
+    "low-port-abort-s-system": {
+        "project_slug": "svc-low-port",
+        "http_port": "81",
+        "allow_low_port": True,
         "panic_strategy": "abort",
         "opt_level": "s",
         "allocator": "system",
@@ -48,21 +64,16 @@ def built_project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
 
 
 @pytest.fixture(scope="session")
-def static_binary(built_project: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The static release binary with its cargo-auditable SBOM, as the image build makes it."""
-    built = build_static_release(built_project, package_name(built_project))
-    # Kept aside: a build without cargo-auditable writes to the same path.
-    kept = tmp_path_factory.mktemp("auditable") / built.name
-    shutil.copy2(built, kept)
-    return kept
+def buildah() -> Buildah:
+    return Buildah()
 
 
-@pytest.fixture(scope="session")
-def binary_without_sbom(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Control: the default service built by plain cargo, which embeds no dependency list."""
-    answers = {"project_slug": "svc-no-sbom"}
-    project = render_with_copier(tmp_path_factory.mktemp("no-sbom") / "svc-no-sbom", answers)
-    built = build_static_release(project, "svc-no-sbom", auditable=False)
-    kept = tmp_path_factory.mktemp("plain") / built.name
-    shutil.copy2(built, kept)
-    return kept
+@pytest.fixture(scope="session", params=list(IMAGE_ROWS), ids=list(IMAGE_ROWS))
+def built_image(
+    request: pytest.FixtureRequest, buildah: Buildah, tmp_path_factory: pytest.TempPathFactory
+) -> BuiltImage:
+    """The row's service, generated and built into its image by scripts/build_image's code."""
+    answers = IMAGE_ROWS[request.param]
+    workdir = tmp_path_factory.mktemp(f"image-{request.param}")
+    project = render_with_copier(workdir / answers["project_slug"], answers)
+    return build_row_image(buildah, project, workdir)

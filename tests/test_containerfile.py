@@ -1,4 +1,7 @@
-"""The generated Containerfile: lint-clean, pinned, and shaped as the image tests assume."""
+"""The generated Containerfile: lint-clean, pinned, and shaped as the image tests assume.
+
+The image itself is built from it and checked in tests/test_image.py.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ import subprocess
 
 import pytest
 
-from tooling.containerfile import runtime_stage
+from tooling.builder_standin import OfficialImage
 from tooling.questions import choice_matrix, combination_id
 
 DIGEST_PIN = re.compile(r"^ARG RUST_IMAGE=\S+:\S+@sha256:[0-9a-f]{64}$", re.MULTILINE)
@@ -48,9 +51,19 @@ def test_target_architectures_decide_the_musl_targets(render, arches, triples):
     assert set(re.findall(r'"(\w+-unknown-linux-musl)"', deny)) == triples
 
 
-def test_runtime_stage_is_scratch_with_the_binary_from_the_context(render):
-    stage = runtime_stage((render() / "Containerfile").read_text(encoding="utf-8"), "app")
+def test_builder_is_the_official_debian_image_the_stand_in_reproduces(render):
+    """The image tests replace RUST_IMAGE only, by a stand-in of this Rust version and suite."""
+    official = OfficialImage.pinned_in(render() / "Containerfile")
 
-    assert stage.startswith("FROM scratch\n")
-    assert "COPY app /app\n" in stage
-    assert "--from" not in stage
+    assert official.debian_suite == "bookworm"
+    assert re.fullmatch(r"\d+\.\d+\.\d+", official.rust_version)
+
+
+def test_build_stages_run_on_the_build_machine_and_cross_compile(render):
+    """An arm64 image is compiled by the builder's own platform, never under emulation."""
+    text = (render({"target_arches": "amd64+arm64"}) / "Containerfile").read_text()
+    stages = re.findall(r"^FROM (.*)$", text, re.MULTILINE)
+
+    assert stages[0] == "--platform=$BUILDPLATFORM ${RUST_IMAGE} AS chef"
+    assert stages[1:3] == ["chef AS planner", "chef AS builder"]
+    assert stages[-1] == "scratch"

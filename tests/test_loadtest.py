@@ -12,8 +12,9 @@ from tooling import loadtest
 pytestmark = pytest.mark.slow
 
 
-def test_start_measure_and_load_a_real_service(static_binary):
-    service = loadtest.start(static_binary)
+@pytest.mark.parametrize("built_image", ["defaults"], indirect=True)
+def test_start_measure_and_load_a_real_service(built_image):
+    service = loadtest.start(built_image.binary)
     try:
         assert 0 < service.startup_seconds < loadtest.STARTUP_TIMEOUT_SECONDS
         assert service.rss_kib() > 0

@@ -11,10 +11,9 @@ import tomlkit
 from tooling.questions import REPO_ROOT
 
 SHARED_TARGET_DIR = REPO_ROOT / "target" / "generated"
+# The host's own target: developers' builds and the benchmark's dynamic reference. Static musl
+# binaries are built by the generated Containerfile (tooling/image.py).
 HOST_TARGET = "x86_64-unknown-linux-gnu"
-# The machine has no musl standard library; glibc with crt-static gives the same kind of binary:
-# no interpreter, no shared libraries.
-STATIC_RUSTFLAGS = "-C target-feature=+crt-static"
 
 
 def cargo_env(**overrides: str) -> dict[str, str]:
@@ -63,25 +62,6 @@ def package_name(project: Path) -> str:
     """The generated crate's package name, which is also its binary's name."""
     manifest = tomlkit.parse((project / "Cargo.toml").read_text(encoding="utf-8"))
     return str(manifest["package"]["name"])
-
-
-def build_static_release(project: Path, package_name: str, *, auditable: bool = True) -> Path:
-    """Build the release binary statically linked and return its path.
-
-    With `auditable`, `cargo auditable` embeds the dependency list as the image build does.
-    The path is shared by both kinds of build: copy the binary before building the other.
-    """
-    build = ["auditable", "build"] if auditable else ["build"]
-    cargo(
-        project,
-        *build,
-        "--release",
-        "--locked",
-        "--target",
-        HOST_TARGET,
-        RUSTFLAGS=STATIC_RUSTFLAGS,
-    )
-    return SHARED_TARGET_DIR / HOST_TARGET / "release" / package_name
 
 
 def tree_packages(
