@@ -167,6 +167,11 @@ def test_ci_code_checks_are_the_makefile_targets_the_template_tests_run(render):
     github_runs = [step.get("run") for step in github["jobs"]["code"]["steps"]]
     assert "make check" in github_runs
     assert gitlab["code"]["script"] == ["make check"]
+    # The MSRV job runs the target tests/test_service_build.py runs, and gates publishing.
+    assert "make msrv" in [step.get("run") for step in github["jobs"]["msrv"]["steps"]]
+    assert gitlab["msrv"]["script"] == ["make msrv"]
+    assert "msrv" in github["jobs"]["publish"]["needs"]
+    assert "msrv" in gitlab["publish"]["needs"]
     image_runs = [step.get("run", "") for step in github["jobs"]["image"]["steps"]]
     assert any(run.startswith("make image-size") for run in image_runs)
     assert gitlab["image-size"]["script"] == ["make image-size IMAGE_ARCHIVE=image.tar"]
