@@ -130,7 +130,7 @@ def test_image_config_is_the_containerfiles_runtime_stage(buildah, built_image):
 def test_image_runs_as_non_root_passes_healthcheck_and_stops_on_sigterm(buildah, built_image):
     """A low port is the image's own (the builder's setcap makes it work); others run on a free
     one, so a service already on the machine's 8080 cannot interfere."""
-    low_port = recorded_answers(built_image.project)["http_port"] < 1024
+    low_port = int(recorded_answers(built_image.project)["http_port"]) < 1024
     with serving_in_image(buildah, built_image.tag, None if low_port else free_port()) as served:
         pid = served.listening_pid()
         assert uids_of(pid) == {SERVICE_USER}
