@@ -11,6 +11,7 @@ import pytest
 
 from tooling.cargo import build_static_release, package_name
 from tooling.render import render_with_copier
+from tooling.template_repo import snapshot_template
 
 # Representative answer sets that are compiled and run; the rest of the matrix is only rendered.
 BUILD_COMBINATIONS: dict[str, dict[str, str]] = {
@@ -36,6 +37,12 @@ def render(tmp_path: Path) -> Renderer:
         return render_with_copier(tmp_path / name, answers)
 
     return _render
+
+
+@pytest.fixture(scope="session")
+def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The template as it is now, committed to a throwaway repository for cruft."""
+    return snapshot_template(tmp_path_factory.mktemp("template") / "repo")
 
 
 @pytest.fixture(scope="session", params=list(BUILD_COMBINATIONS), ids=list(BUILD_COMBINATIONS))

@@ -14,7 +14,8 @@ from cookiecutter.generate import generate_context
 from cookiecutter.prompt import prompt_for_config
 
 from hooks import pre_gen_project
-from tests.engines_cli import cookiecutter_cli, copier_cli
+from tests.engines_cli import cookiecutter_cli, copier_cli, generated_project
+from tests.trees import differences
 from tooling.questions import REPO_ROOT, choices
 
 
@@ -27,7 +28,12 @@ class Bad:
     cookiecutter_says: str | None = None
 
     def __str__(self) -> str:
-        return "-".join(f"{q}={a!r:.18}" for q, a in self.answers.items())
+        return answers_id(self.answers)
+
+
+def answers_id(answers: dict[str, str]) -> str:
+    """A short test id: each answer's repr cut to 18 characters."""
+    return "-".join(f"{q}={a!r:.18}" for q, a in answers.items())
 
 
 def bad(question: str, answer: str, rule: str, cookiecutter_says: str | None = None) -> Bad:
@@ -55,6 +61,8 @@ BAD_ANSWERS = [
     bad("project_slug", "nul", "must not be a name Cargo or Rust reserves"),
     bad("description", "", "must not be empty"),
     bad("description", "x" * 201, "at most 200 characters"),
+    # Both count code points: not UTF-16 units (402 here) and not bytes (804).
+    bad("description", "🚀" * 201, "at most 200 characters"),
     bad("description", "tab\there", "one line without control characters"),
     bad(
         "description",
@@ -109,6 +117,14 @@ GOOD_ANSWERS = [
     {"ci": "none", "template_updates": "renovate"},
     {"image_size_budget_kib": "1536"},
     {"description": "Ünïcödé, quotes \" ' and {braces} }} %}"},
+    # Free text beyond the Basic Multilingual Plane and beyond left-to-right Latin; a name that
+    # is not ASCII derives a slug the rules refuse, so the slug is given.
+    {"project_name": "Rocket 🚀 𝄞 𓀀 𠜎𠜱", "project_slug": "svc"},
+    {"description": "👩\u200d💻 👨\u200d👩\u200d👧\u200d👦 👋🏽 🇳🇴 ❤\ufe0f"},
+    {"description": "🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f"},
+    {"author_name": "שלום עולם 42, مرحبا بالعالم"},
+    {"author_name": "cafe\u0301 a\u0308\u0323 नमस्ते"},
+    {"description": "🚀" * 200},
 ]
 
 
@@ -151,14 +167,16 @@ def test_hook_rules_name_the_same_question_and_rule(case):
     assert case.rule in problems[0]
 
 
-@pytest.mark.parametrize("answers", GOOD_ANSWERS, ids=str)
-def test_both_engines_accept_good_answers(tmp_path, answers):
+@pytest.mark.parametrize("answers", GOOD_ANSWERS, ids=answers_id)
+def test_both_engines_accept_good_answers_and_give_identical_trees(tmp_path, answers):
     copier_result = copier_cli(tmp_path / "copier", answers)
     cookiecutter_result = cookiecutter_cli(tmp_path / "cookiecutter", answers)
 
     assert copier_result.returncode == 0, copier_result.stderr
     assert cookiecutter_result.returncode == 0, cookiecutter_result.stderr
     assert (tmp_path / "copier" / "Cargo.toml").is_file()
+    from_cookiecutter = generated_project(tmp_path / "cookiecutter")
+    assert differences(tmp_path / "copier", from_cookiecutter) == []
 
 
 def test_hook_choices_match_copier_yml():
