@@ -2,7 +2,8 @@
 
 copier.yml is the source: its defaults, choices and help texts become cookiecutter's variables,
 choice lists (default first) and `__prompts__`. Defaults that refer to earlier answers get the
-`cookiecutter.` prefix cookiecutter needs. Computed values the tree uses (`__crate_name`,
+`cookiecutter.` prefix cookiecutter needs; a choice whose default is derived that way is asked
+as text (see `_cookiecutter_value`). Computed values the tree uses (`__crate_name`,
 `__answers`) are added as cookiecutter private variables.
 """
 
@@ -34,18 +35,33 @@ def _with_cookiecutter_prefix(default: str, names: list[str]) -> str:
     return re.sub(r"\{\{.*?\}\}", prefix_inside, default)
 
 
+def _derived(spec: dict[str, Any]) -> bool:
+    """A default copier computes from earlier answers."""
+    return "{{" in str(spec.get("default"))
+
+
 def _cookiecutter_value(spec: dict[str, Any], names: list[str]) -> Any:
     default = spec.get("default")
-    if "choices" in spec:
+    if "choices" in spec and not _derived(spec):
         choices = [str(choice) for choice in spec["choices"]]
-        # Cookiecutter's default is the first choice. A default copier computes from earlier
-        # answers cannot be followed; the first choice must then fit the other defaults.
-        if choices[0] != str(default) and "{{" not in str(default):
+        # Cookiecutter's default is the first choice.
+        if choices[0] != str(default):
             raise ValueError(f"copier's default {default!r} must be the first choice")
         return choices
     if spec.get("type") == "bool":
         return bool(default)
+    # A derived choice becomes text with a rendered default: a choice list's default is its
+    # first entry, and an answer given on the command line must equal an entry as written, so
+    # no list can both follow earlier answers and accept every choice. The prompt names the
+    # choices and the pre-generation hook refuses any other answer.
     return _with_cookiecutter_prefix(str(default), names)
+
+
+def _prompt(spec: dict[str, Any]) -> str:
+    if "choices" in spec and _derived(spec):
+        *others, last = [str(choice) for choice in spec["choices"]]
+        return f"{spec['help']} ({', '.join(others)} or {last})"
+    return spec["help"]
 
 
 def cookiecutter_context() -> dict[str, Any]:
@@ -55,7 +71,7 @@ def cookiecutter_context() -> dict[str, Any]:
         name: _cookiecutter_value(spec, names) for name, spec in asked.items()
     }
     context.update(COMPUTED)
-    context["__prompts__"] = {name: spec["help"] for name, spec in asked.items()}
+    context["__prompts__"] = {name: _prompt(spec) for name, spec in asked.items()}
     return context
 
 
