@@ -8,6 +8,7 @@ outside a choice list, Jinja it cannot render), the corpus says what cookiecutte
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -15,7 +16,7 @@ from cookiecutter.generate import generate_context
 from cookiecutter.prompt import prompt_for_config
 
 from hooks import pre_gen_project
-from tests.engines_cli import cookiecutter_cli, copier_cli, generated_project
+from tests.engines_cli import cookiecutter_cli, copier_cli, cruft_cli, generated_project
 from tests.trees import differences
 from tooling.cookiecutter_json import COOKIECUTTER_JSON
 from tooling.questions import REPO_ROOT, choices
@@ -49,10 +50,15 @@ CHOICE_LISTS = {
     if isinstance(value, list)
 }
 
+# Slugs that cannot name one new folder: cookiecutter creates the project folder before its hook
+# runs, so these once left folders behind, reached outside the output folder or stopped on the
+# output folder itself ("directory already exists") instead of naming the rule.
+BAD_FOLDER_SLUGS = ["", "a/b", "..", "../made/here", "/etc/cron.d/x", "a" * 300]
+
 BAD_ANSWERS = [
-    # The slug is given: derived from an empty name it would be empty too, and cookiecutter
-    # would stop on the output folder before the hook could name the rule.
-    Bad({"project_name": "", "project_slug": "svc"}, "project_name", "must not be empty"),
+    # The slug derived from an empty name is empty too; the name's rule comes first.
+    Bad({"project_name": ""}, "project_name", "must not be empty"),
+    Bad({"project_name": "a/b"}, "project_slug", "must be a Cargo package name"),
     Bad(
         {"project_name": "two\nlines", "project_slug": "svc"},
         "project_name",
@@ -60,8 +66,7 @@ BAD_ANSWERS = [
     ),
     bad("project_slug", "My Service", "must be a Cargo package name"),
     bad("project_slug", "9lives", "must be a Cargo package name"),
-    bad("project_slug", "../escape", "must be a Cargo package name"),
-    bad("project_slug", "/etc/cron.d/x", "must be a Cargo package name"),
+    *(bad("project_slug", slug, "must be a Cargo package name") for slug in BAD_FOLDER_SLUGS),
     bad("project_slug", "a" * 65, "at most 64 characters"),
     bad("project_slug", "self", "must not be a Rust keyword"),
     bad("project_slug", "async", "must not be a Rust keyword"),
@@ -144,6 +149,27 @@ GOOD_ANSWERS = [
 ]
 
 
+# cruft create generates through cookiecutter and its hooks; it gets the answers that once broke
+# parity between the engines, and one ordinary rule.
+CRUFT_BAD_ANSWERS = [
+    case
+    for case in BAD_ANSWERS
+    if case.answers
+    in (
+        {"project_name": ""},
+        {"project_name": "a/b"},
+        {"project_slug": ""},
+        {"project_slug": "a/b"},
+        {"project_slug": "../made/here"},
+        {"description": "🚀" * 201},
+        {"ci": "none", "template_updates": "workflow"},
+        {"http_port": "0"},
+    )
+]
+# Free text beyond Latin goes through cruft in test_engines.py.
+CRUFT_GOOD_ANSWERS = [{"ci": "gitlab"}, {"ci": "none"}]
+
+
 @pytest.mark.parametrize("case", BAD_ANSWERS, ids=str)
 def test_copier_refuses_with_question_and_rule_and_writes_nothing(tmp_path, case):
     destination = tmp_path / "service"
@@ -171,12 +197,15 @@ def test_cookiecutter_refuses_with_question_and_rule_and_writes_nothing(tmp_path
         assert f"error: {case.question}: " in output
         assert case.rule in output
     assert list(output_dir.iterdir()) == []
+    assert list(tmp_path.iterdir()) == [output_dir], "left something beside the output folder"
 
 
 @pytest.mark.parametrize("case", BAD_ANSWERS, ids=str)
 def test_hook_rules_name_the_same_question_and_rule(case):
     """The hook's rule set, called directly: the first problem is the corpus's."""
-    answers = {**default_answers_as_cookiecutter_gives_them(), **case.answers}
+    # Answers cookiecutter refuses itself are laid over its defaults instead.
+    given = {} if case.cookiecutter_says else case.answers
+    answers = {**answers_as_cookiecutter_gives_them(given), **case.answers}
     problems = pre_gen_project.problems(answers)
     assert problems
     assert problems[0].startswith(f"{case.question}: ")
@@ -195,11 +224,68 @@ def test_both_engines_accept_good_answers_and_give_identical_trees(tmp_path, ans
     assert differences(tmp_path / "copier", from_cookiecutter) == []
 
 
+@pytest.mark.parametrize(
+    "slug",
+    list(
+        dict.fromkeys(
+            [
+                *(
+                    case.answers["project_slug"]
+                    for case in BAD_ANSWERS
+                    if "project_slug" in case.answers
+                ),
+                *(answers["project_slug"] for answers in GOOD_ANSWERS if "project_slug" in answers),
+                *("A", "-a", "_a", "a.b", "a b", "a\\b", "é", "a\n", ".", "a" * 64, "a" * 65),
+            ]
+        )
+    ),
+    ids=ascii,
+)
+def test_cookiecutter_names_the_project_folder_by_the_slug_only_when_it_is_a_cargo_name(slug):
+    """The folder cookiecutter creates before the hook runs: the slug, or a new throwaway name."""
+    context = generate_context(
+        context_file=str(REPO_ROOT / "cookiecutter.json"), extra_context={"project_slug": slug}
+    )
+    folder = prompt_for_config(context, no_input=True)["__project_folder"]
+    if pre_gen_project.CARGO_NAME.fullmatch(slug):
+        assert folder == slug
+    else:
+        assert re.fullmatch("refused-project-slug-[A-Za-z]{12}", folder)
+
+
+@pytest.mark.parametrize("case", CRUFT_BAD_ANSWERS, ids=str)
+def test_cruft_refuses_with_question_and_rule_and_writes_nothing(tmp_path, template_repo, case):
+    output_dir = tmp_path / "out"
+    output_dir.mkdir()
+    result = cruft_cli(template_repo, output_dir, case.answers)
+
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert f"error: {case.question}: " in output
+    assert case.rule in output
+    assert list(tmp_path.iterdir()) == [output_dir]
+    assert list(output_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize("answers", CRUFT_GOOD_ANSWERS, ids=answers_id)
+def test_cruft_and_copier_accept_good_answers_and_give_identical_trees(
+    tmp_path, template_repo, answers
+):
+    copier_result = copier_cli(tmp_path / "copier", answers)
+    cruft_result = cruft_cli(template_repo, tmp_path / "cruft", answers)
+
+    assert copier_result.returncode == 0, copier_result.stderr
+    assert cruft_result.returncode == 0, cruft_result.stderr
+    assert differences(tmp_path / "copier", generated_project(tmp_path / "cruft")) == []
+
+
 def test_hook_choices_match_copier_yml():
     assert choices() == pre_gen_project.CHOICES
 
 
-def default_answers_as_cookiecutter_gives_them() -> dict[str, object]:
-    """The default answers rendered by cookiecutter itself, as its hook receives them."""
-    context = generate_context(context_file=str(REPO_ROOT / "cookiecutter.json"))
+def answers_as_cookiecutter_gives_them(given: dict[str, str]) -> dict[str, object]:
+    """The answers, defaults derived from them, rendered by cookiecutter as its hook gets them."""
+    context = generate_context(
+        context_file=str(REPO_ROOT / "cookiecutter.json"), extra_context=given
+    )
     return dict(prompt_for_config(context, no_input=True))

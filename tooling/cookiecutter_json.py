@@ -4,24 +4,43 @@ copier.yml is the source: its defaults, choices and help texts become cookiecutt
 choice lists (default first) and `__prompts__`. Defaults that refer to earlier answers get the
 `cookiecutter.` prefix cookiecutter needs; a choice whose default is derived that way is asked
 as text (see `_cookiecutter_value`). Computed values the tree uses (`__crate_name`,
-`__answers`) are added as cookiecutter private variables.
+`__answers`) and the project folder's name are added as cookiecutter private variables.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import string
 from typing import Any
 
 from tooling.questions import REPO_ROOT, questions
 
 COOKIECUTTER_JSON = REPO_ROOT / "cookiecutter.json"
 
-# Values copier computes in its `cookiecutter` mapping, in cookiecutter's own words.
+# The name of the folder cookiecutter generates into: its template folder is the symlink
+# `{{cookiecutter.__project_folder}}`. Cookiecutter creates that folder before the pre-generation
+# hook can refuse anything, so a bad slug must not name it: `a/b` would leave `a/` behind, `..`
+# or `/x` would reach outside the output folder, and an empty slug names the output folder
+# itself ("directory already exists", before the hook). The folder is the slug only when it has
+# the shape of a Cargo package name (the hook's CARGO_NAME); any other slug gets a throwaway name,
+# random so that it never meets an existing folder, which cookiecutter removes when the hook
+# refuses the slug.
+_LOWER, _NAME_CHARACTERS = string.ascii_lowercase, string.ascii_lowercase + string.digits + "_-"
+PROJECT_FOLDER = (
+    "{% set slug = cookiecutter.project_slug | string %}"
+    f"{{{{ slug if slug and slug | length <= 64 and slug[0] in '{_LOWER}'"
+    f" and not slug.strip('{_NAME_CHARACTERS}')"
+    " else 'refused-project-slug-' ~ random_ascii_string(12) }}"
+)
+
+# Values copier computes in its `cookiecutter` mapping, in cookiecutter's own words, and the
+# project folder, which only cookiecutter names.
 COMPUTED = {
     "__crate_name": "{{ cookiecutter.project_slug | replace('-', '_') }}",
     # Renders the answers file's name empty, so cookiecutter skips copier's answers file.
     "__answers": "",
+    "__project_folder": PROJECT_FOLDER,
 }
 
 
