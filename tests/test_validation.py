@@ -105,6 +105,19 @@ BAD_ANSWERS = [
     Bad({"ci": "none", "template_updates": "workflow"}, "template_updates", "needs ci github"),
     bad("image_size_budget_kib", "1.5", "must be a whole number of KiB"),
     bad("image_size_budget_kib", "0", "must be a whole number of KiB"),
+    # A final newline, which a pattern ending in $ would let through.
+    *(
+        bad(question, f"{answer}\n", rule)
+        for question, answer, rule in [
+            ("project_slug", "svc", "must be a Cargo package name"),
+            ("author_email", "a@example.com", "must look like an e-mail address"),
+            ("rust_version", "1.85", "must be a Rust version"),
+            ("http_port", "8080", "must be an integer from 1 to 65535"),
+            ("repository_url", "https://example.com/repo", "must be an http(s) URL"),
+            ("image_name", "ghcr.io/org/service", "must be a lowercase image name without tag"),
+            ("image_size_budget_kib", "4096", "must be a whole number of KiB"),
+        ]
+    ),
     *(
         bad(
             question,
