@@ -86,6 +86,12 @@ BAD_ANSWERS = [
     ),
     bad("author_name", " ", "must not be empty"),
     bad("author_name", "Ops <ops@example.com>", "one line without control characters or < >"),
+    # Bytes that are not UTF-8 on the command line (here é in Latin-1) reach Python as lone
+    # surrogates, which no file can hold.
+    Bad({"project_name": "Caf\udce9"}, "project_name", "must be valid UTF-8 text"),
+    bad("description", "caf\udce9", "must be valid UTF-8 text"),
+    bad("author_name", "Caf\udce9", "must be valid UTF-8 text"),
+    bad("author_email", "caf\udce9@example.com", "must look like an e-mail address"),
     bad("author_email", "not-an-email", "must look like an e-mail address"),
     bad("author_email", "a@b", "must look like an e-mail address"),
     bad("author_email", "a b@example.com", "must look like an e-mail address"),
@@ -175,6 +181,7 @@ CRUFT_BAD_ANSWERS = [
         {"project_slug": "a/b"},
         {"project_slug": "../made/here"},
         {"description": "🚀" * 201},
+        {"description": "caf\udce9"},
         {"ci": "none", "template_updates": "workflow"},
         {"http_port": "0"},
     )
