@@ -21,8 +21,13 @@ Answers = dict[str, Any]
 BRACE = "{"  # Jinja markers are built from pieces: written whole, cookiecutter would parse them.
 JINJA_MARKERS = (BRACE + BRACE, BRACE + "%", BRACE + "#")
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+# How Python reads command-line bytes that are not UTF-8; no file can hold them.
+SURROGATES = re.compile(r"[\ud800-\udfff]")
 CARGO_NAME = re.compile(r"[a-z][a-z0-9_-]{0,63}")
-EMAIL = re.compile(r'[^@\x00-\x20\x7f<>"]+@[^@\x00-\x20\x7f<>"]+[.][^@\x00-\x20\x7f<>".]+')
+EMAIL = re.compile(
+    r'[^@\x00-\x20\x7f<>"\ud800-\udfff]+@[^@\x00-\x20\x7f<>"\ud800-\udfff]+'
+    r'[.][^@\x00-\x20\x7f<>".\ud800-\udfff]+'
+)
 RUST_VERSION = re.compile(r"1[.]([0-9]+)([.][0-9]+)?")
 PORT = re.compile(r"[0-9]{1,5}")
 URL = re.compile(r"https?://[a-zA-Z0-9.-]+(:[0-9]+)?(/[a-zA-Z0-9._~%+-]+)*/?")
@@ -90,6 +95,11 @@ def _free_text_rules(question: str, max_length: int, extra_forbidden: str = "") 
             question,
             lambda a: bool(forbidden.search(_text(a, question))),
             lambda a: f"must be {one_line}",
+        ),
+        Rule(
+            question,
+            lambda a: bool(SURROGATES.search(_text(a, question))),
+            lambda a: "must be valid UTF-8 text",
         ),
     ]
 

@@ -10,6 +10,7 @@ import pytest
 
 from tooling.image import Buildah, BuiltImage, build_row_image
 from tooling.render import render_with_copier
+from tooling.template_repo import snapshot_template
 
 # Representative answer sets compiled with cargo on the host (fmt, clippy, the service's own
 # tests); the rest of the matrix is only rendered.
@@ -52,6 +53,12 @@ def render(tmp_path: Path) -> Renderer:
         return render_with_copier(tmp_path / name, answers)
 
     return _render
+
+
+@pytest.fixture(scope="session")
+def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The template as it is now, committed to a throwaway repository for cruft."""
+    return snapshot_template(tmp_path_factory.mktemp("template") / "repo")
 
 
 @pytest.fixture(scope="session", params=list(BUILD_COMBINATIONS), ids=list(BUILD_COMBINATIONS))

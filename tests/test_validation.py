@@ -7,6 +7,8 @@ outside a choice list, Jinja it cannot render), the corpus says what cookiecutte
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -14,7 +16,9 @@ from cookiecutter.generate import generate_context
 from cookiecutter.prompt import prompt_for_config
 
 from hooks import pre_gen_project
-from tests.engines_cli import cookiecutter_cli, copier_cli
+from tests.engines_cli import cookiecutter_cli, copier_cli, cruft_cli, generated_project
+from tests.trees import differences
+from tooling.cookiecutter_json import COOKIECUTTER_JSON
 from tooling.questions import REPO_ROOT, choices
 
 
@@ -27,17 +31,34 @@ class Bad:
     cookiecutter_says: str | None = None
 
     def __str__(self) -> str:
-        return "-".join(f"{q}={a!r:.18}" for q, a in self.answers.items())
+        return answers_id(self.answers)
+
+
+def answers_id(answers: dict[str, str]) -> str:
+    """A short test id: each answer's repr cut to 18 characters."""
+    return "-".join(f"{q}={a!r:.18}" for q, a in answers.items())
 
 
 def bad(question: str, answer: str, rule: str, cookiecutter_says: str | None = None) -> Bad:
     return Bad({question: answer}, question, rule, cookiecutter_says)
 
 
+# Questions cookiecutter asks from a list; a choice whose default copier derives is asked as text.
+CHOICE_LISTS = {
+    name
+    for name, value in json.loads(COOKIECUTTER_JSON.read_text(encoding="utf-8")).items()
+    if isinstance(value, list)
+}
+
+# Slugs that cannot name one new folder: cookiecutter creates the project folder before its hook
+# runs, so these once left folders behind, reached outside the output folder or stopped on the
+# output folder itself ("directory already exists") instead of naming the rule.
+BAD_FOLDER_SLUGS = ["", "a/b", "..", "../made/here", "/etc/cron.d/x", "a" * 300]
+
 BAD_ANSWERS = [
-    # The slug is given: derived from an empty name it would be empty too, and cookiecutter
-    # would stop on the output folder before the hook could name the rule.
-    Bad({"project_name": "", "project_slug": "svc"}, "project_name", "must not be empty"),
+    # The slug derived from an empty name is empty too; the name's rule comes first.
+    Bad({"project_name": ""}, "project_name", "must not be empty"),
+    Bad({"project_name": "a/b"}, "project_slug", "must be a Cargo package name"),
     Bad(
         {"project_name": "two\nlines", "project_slug": "svc"},
         "project_name",
@@ -45,8 +66,7 @@ BAD_ANSWERS = [
     ),
     bad("project_slug", "My Service", "must be a Cargo package name"),
     bad("project_slug", "9lives", "must be a Cargo package name"),
-    bad("project_slug", "../escape", "must be a Cargo package name"),
-    bad("project_slug", "/etc/cron.d/x", "must be a Cargo package name"),
+    *(bad("project_slug", slug, "must be a Cargo package name") for slug in BAD_FOLDER_SLUGS),
     bad("project_slug", "a" * 65, "at most 64 characters"),
     bad("project_slug", "self", "must not be a Rust keyword"),
     bad("project_slug", "async", "must not be a Rust keyword"),
@@ -55,6 +75,8 @@ BAD_ANSWERS = [
     bad("project_slug", "nul", "must not be a name Cargo or Rust reserves"),
     bad("description", "", "must not be empty"),
     bad("description", "x" * 201, "at most 200 characters"),
+    # Both count code points: not UTF-16 units (402 here) and not bytes (804).
+    bad("description", "🚀" * 201, "at most 200 characters"),
     bad("description", "tab\there", "one line without control characters"),
     bad(
         "description",
@@ -64,6 +86,12 @@ BAD_ANSWERS = [
     ),
     bad("author_name", " ", "must not be empty"),
     bad("author_name", "Ops <ops@example.com>", "one line without control characters or < >"),
+    # Bytes that are not UTF-8 on the command line (here é in Latin-1) reach Python as lone
+    # surrogates, which no file can hold.
+    Bad({"project_name": "Caf\udce9"}, "project_name", "must be valid UTF-8 text"),
+    bad("description", "caf\udce9", "must be valid UTF-8 text"),
+    bad("author_name", "Caf\udce9", "must be valid UTF-8 text"),
+    bad("author_email", "caf\udce9@example.com", "must look like an e-mail address"),
     bad("author_email", "not-an-email", "must look like an e-mail address"),
     bad("author_email", "a@b", "must look like an e-mail address"),
     bad("author_email", "a b@example.com", "must look like an e-mail address"),
@@ -83,8 +111,27 @@ BAD_ANSWERS = [
     Bad({"ci": "none", "template_updates": "workflow"}, "template_updates", "needs ci github"),
     bad("image_size_budget_kib", "1.5", "must be a whole number of KiB"),
     bad("image_size_budget_kib", "0", "must be a whole number of KiB"),
+    # A final newline, which a pattern ending in $ would let through.
     *(
-        bad(question, "nonsense", "is not in", cookiecutter_says=f"choice variable {question}")
+        bad(question, f"{answer}\n", rule)
+        for question, answer, rule in [
+            ("project_slug", "svc", "must be a Cargo package name"),
+            ("author_email", "a@example.com", "must look like an e-mail address"),
+            ("rust_version", "1.85", "must be a Rust version"),
+            ("http_port", "8080", "must be an integer from 1 to 65535"),
+            ("repository_url", "https://example.com/repo", "must be an http(s) URL"),
+            ("image_name", "ghcr.io/org/service", "must be a lowercase image name without tag"),
+            ("image_size_budget_kib", "4096", "must be a whole number of KiB"),
+        ]
+    ),
+    *(
+        bad(
+            question,
+            "nonsense",
+            "is not in",
+            # Cookiecutter refuses an answer outside its own choice lists before the hook runs.
+            cookiecutter_says=f"choice variable {question}" if question in CHOICE_LISTS else None,
+        )
         for question in choices()
     ),
 ]
@@ -103,13 +150,44 @@ GOOD_ANSWERS = [
     {"repository_url": "https://gitlab.example.com:8443/group/sub-group/svc"},
     {"image_name": "registry.example.com:5000/team/billing_api.v2"},
     {"target_arches": "amd64+arm64"},
-    # Cookiecutter cannot derive this default from ci as copier does: it is given.
-    {"ci": "gitlab", "template_updates": "renovate"},
-    {"ci": "none", "template_updates": "none"},
+    # template_updates is derived from ci (renovate, none) in both engines, or given.
+    {"ci": "gitlab"},
+    {"ci": "none"},
+    {"ci": "gitlab", "template_updates": "none"},
     {"ci": "none", "template_updates": "renovate"},
     {"image_size_budget_kib": "1536"},
     {"description": "Ünïcödé, quotes \" ' and {braces} }} %}"},
+    # Free text beyond the Basic Multilingual Plane and beyond left-to-right Latin; a name that
+    # is not ASCII derives a slug the rules refuse, so the slug is given.
+    {"project_name": "Rocket 🚀 𝄞 𓀀 𠜎𠜱", "project_slug": "svc"},
+    {"description": "👩\u200d💻 👨\u200d👩\u200d👧\u200d👦 👋🏽 🇳🇴 ❤\ufe0f"},
+    {"description": "🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f"},
+    {"author_name": "שלום עולם 42, مرحبا بالعالم"},
+    {"author_name": "cafe\u0301 a\u0308\u0323 नमस्ते"},
+    {"description": "🚀" * 200},
 ]
+
+
+# cruft create generates through cookiecutter and its hooks; it gets the answers that once broke
+# parity between the engines, and one ordinary rule.
+CRUFT_BAD_ANSWERS = [
+    case
+    for case in BAD_ANSWERS
+    if case.answers
+    in (
+        {"project_name": ""},
+        {"project_name": "a/b"},
+        {"project_slug": ""},
+        {"project_slug": "a/b"},
+        {"project_slug": "../made/here"},
+        {"description": "🚀" * 201},
+        {"description": "caf\udce9"},
+        {"ci": "none", "template_updates": "workflow"},
+        {"http_port": "0"},
+    )
+]
+# Free text beyond Latin goes through cruft in test_engines.py.
+CRUFT_GOOD_ANSWERS = [{"ci": "gitlab"}, {"ci": "none"}]
 
 
 @pytest.mark.parametrize("case", BAD_ANSWERS, ids=str)
@@ -139,33 +217,95 @@ def test_cookiecutter_refuses_with_question_and_rule_and_writes_nothing(tmp_path
         assert f"error: {case.question}: " in output
         assert case.rule in output
     assert list(output_dir.iterdir()) == []
+    assert list(tmp_path.iterdir()) == [output_dir], "left something beside the output folder"
 
 
 @pytest.mark.parametrize("case", BAD_ANSWERS, ids=str)
 def test_hook_rules_name_the_same_question_and_rule(case):
     """The hook's rule set, called directly: the first problem is the corpus's."""
-    answers = {**default_answers_as_cookiecutter_gives_them(), **case.answers}
+    # Answers cookiecutter refuses itself are laid over its defaults instead.
+    given = {} if case.cookiecutter_says else case.answers
+    answers = {**answers_as_cookiecutter_gives_them(given), **case.answers}
     problems = pre_gen_project.problems(answers)
     assert problems
     assert problems[0].startswith(f"{case.question}: ")
     assert case.rule in problems[0]
 
 
-@pytest.mark.parametrize("answers", GOOD_ANSWERS, ids=str)
-def test_both_engines_accept_good_answers(tmp_path, answers):
+@pytest.mark.parametrize("answers", GOOD_ANSWERS, ids=answers_id)
+def test_both_engines_accept_good_answers_and_give_identical_trees(tmp_path, answers):
     copier_result = copier_cli(tmp_path / "copier", answers)
     cookiecutter_result = cookiecutter_cli(tmp_path / "cookiecutter", answers)
 
     assert copier_result.returncode == 0, copier_result.stderr
     assert cookiecutter_result.returncode == 0, cookiecutter_result.stderr
     assert (tmp_path / "copier" / "Cargo.toml").is_file()
+    from_cookiecutter = generated_project(tmp_path / "cookiecutter")
+    assert differences(tmp_path / "copier", from_cookiecutter) == []
+
+
+@pytest.mark.parametrize(
+    "slug",
+    list(
+        dict.fromkeys(
+            [
+                *(
+                    case.answers["project_slug"]
+                    for case in BAD_ANSWERS
+                    if "project_slug" in case.answers
+                ),
+                *(answers["project_slug"] for answers in GOOD_ANSWERS if "project_slug" in answers),
+                *("A", "-a", "_a", "a.b", "a b", "a\\b", "é", "a\n", ".", "a" * 64, "a" * 65),
+            ]
+        )
+    ),
+    ids=ascii,
+)
+def test_cookiecutter_names_the_project_folder_by_the_slug_only_when_it_is_a_cargo_name(slug):
+    """The folder cookiecutter creates before the hook runs: the slug, or a new throwaway name."""
+    context = generate_context(
+        context_file=str(REPO_ROOT / "cookiecutter.json"), extra_context={"project_slug": slug}
+    )
+    folder = prompt_for_config(context, no_input=True)["__project_folder"]
+    if pre_gen_project.CARGO_NAME.fullmatch(slug):
+        assert folder == slug
+    else:
+        assert re.fullmatch("refused-project-slug-[A-Za-z]{12}", folder)
+
+
+@pytest.mark.parametrize("case", CRUFT_BAD_ANSWERS, ids=str)
+def test_cruft_refuses_with_question_and_rule_and_writes_nothing(tmp_path, template_repo, case):
+    output_dir = tmp_path / "out"
+    output_dir.mkdir()
+    result = cruft_cli(template_repo, output_dir, case.answers)
+
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert f"error: {case.question}: " in output
+    assert case.rule in output
+    assert list(tmp_path.iterdir()) == [output_dir]
+    assert list(output_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize("answers", CRUFT_GOOD_ANSWERS, ids=answers_id)
+def test_cruft_and_copier_accept_good_answers_and_give_identical_trees(
+    tmp_path, template_repo, answers
+):
+    copier_result = copier_cli(tmp_path / "copier", answers)
+    cruft_result = cruft_cli(template_repo, tmp_path / "cruft", answers)
+
+    assert copier_result.returncode == 0, copier_result.stderr
+    assert cruft_result.returncode == 0, cruft_result.stderr
+    assert differences(tmp_path / "copier", generated_project(tmp_path / "cruft")) == []
 
 
 def test_hook_choices_match_copier_yml():
     assert choices() == pre_gen_project.CHOICES
 
 
-def default_answers_as_cookiecutter_gives_them() -> dict[str, object]:
-    """The default answers rendered by cookiecutter itself, as its hook receives them."""
-    context = generate_context(context_file=str(REPO_ROOT / "cookiecutter.json"))
+def answers_as_cookiecutter_gives_them(given: dict[str, str]) -> dict[str, object]:
+    """The answers, defaults derived from them, rendered by cookiecutter as its hook gets them."""
+    context = generate_context(
+        context_file=str(REPO_ROOT / "cookiecutter.json"), extra_context=given
+    )
     return dict(prompt_for_config(context, no_input=True))

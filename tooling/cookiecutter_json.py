@@ -2,25 +2,45 @@
 
 copier.yml is the source: its defaults, choices and help texts become cookiecutter's variables,
 choice lists (default first) and `__prompts__`. Defaults that refer to earlier answers get the
-`cookiecutter.` prefix cookiecutter needs. Computed values the tree uses (`__crate_name`,
-`__answers`) are added as cookiecutter private variables.
+`cookiecutter.` prefix cookiecutter needs; a choice whose default is derived that way is asked
+as text (see `_cookiecutter_value`). Computed values the tree uses (`__crate_name`,
+`__answers`) and the project folder's name are added as cookiecutter private variables.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import string
 from typing import Any
 
 from tooling.questions import REPO_ROOT, questions
 
 COOKIECUTTER_JSON = REPO_ROOT / "cookiecutter.json"
 
-# Values copier computes in its `cookiecutter` mapping, in cookiecutter's own words.
+# The name of the folder cookiecutter generates into: its template folder is the symlink
+# `{{cookiecutter.__project_folder}}`. Cookiecutter creates that folder before the pre-generation
+# hook can refuse anything, so a bad slug must not name it: `a/b` would leave `a/` behind, `..`
+# or `/x` would reach outside the output folder, and an empty slug names the output folder
+# itself ("directory already exists", before the hook). The folder is the slug only when it has
+# the shape of a Cargo package name (the hook's CARGO_NAME); any other slug gets a throwaway name,
+# random so that it never meets an existing folder, which cookiecutter removes when the hook
+# refuses the slug.
+_LOWER, _NAME_CHARACTERS = string.ascii_lowercase, string.ascii_lowercase + string.digits + "_-"
+PROJECT_FOLDER = (
+    "{% set slug = cookiecutter.project_slug | string %}"
+    f"{{{{ slug if slug and slug | length <= 64 and slug[0] in '{_LOWER}'"
+    f" and not slug.strip('{_NAME_CHARACTERS}')"
+    " else 'refused-project-slug-' ~ random_ascii_string(12) }}"
+)
+
+# Values copier computes in its `cookiecutter` mapping, in cookiecutter's own words, and the
+# project folder, which only cookiecutter names.
 COMPUTED = {
     "__crate_name": "{{ cookiecutter.project_slug | replace('-', '_') }}",
     # Renders the answers file's name empty, so cookiecutter skips copier's answers file.
     "__answers": "",
+    "__project_folder": PROJECT_FOLDER,
 }
 
 
@@ -34,18 +54,33 @@ def _with_cookiecutter_prefix(default: str, names: list[str]) -> str:
     return re.sub(r"\{\{.*?\}\}", prefix_inside, default)
 
 
+def _derived(spec: dict[str, Any]) -> bool:
+    """A default copier computes from earlier answers."""
+    return "{{" in str(spec.get("default"))
+
+
 def _cookiecutter_value(spec: dict[str, Any], names: list[str]) -> Any:
     default = spec.get("default")
-    if "choices" in spec:
+    if "choices" in spec and not _derived(spec):
         choices = [str(choice) for choice in spec["choices"]]
-        # Cookiecutter's default is the first choice. A default copier computes from earlier
-        # answers cannot be followed; the first choice must then fit the other defaults.
-        if choices[0] != str(default) and "{{" not in str(default):
+        # Cookiecutter's default is the first choice.
+        if choices[0] != str(default):
             raise ValueError(f"copier's default {default!r} must be the first choice")
         return choices
     if spec.get("type") == "bool":
         return bool(default)
+    # A derived choice becomes text with a rendered default: a choice list's default is its
+    # first entry, and an answer given on the command line must equal an entry as written, so
+    # no list can both follow earlier answers and accept every choice. The prompt names the
+    # choices and the pre-generation hook refuses any other answer.
     return _with_cookiecutter_prefix(str(default), names)
+
+
+def _prompt(spec: dict[str, Any]) -> str:
+    if "choices" in spec and _derived(spec):
+        *others, last = [str(choice) for choice in spec["choices"]]
+        return f"{spec['help']} ({', '.join(others)} or {last})"
+    return spec["help"]
 
 
 def cookiecutter_context() -> dict[str, Any]:
@@ -55,7 +90,7 @@ def cookiecutter_context() -> dict[str, Any]:
         name: _cookiecutter_value(spec, names) for name, spec in asked.items()
     }
     context.update(COMPUTED)
-    context["__prompts__"] = {name: spec["help"] for name, spec in asked.items()}
+    context["__prompts__"] = {name: _prompt(spec) for name, spec in asked.items()}
     return context
 
 
