@@ -10,8 +10,8 @@
 //! | `APP_HEADER_READ_TIMEOUT_SECS` | `10`      | 1 to 60: a request head, or an idle client   |
 //! | `APP_MAX_CONNECTIONS`          | `1024`    | 1 to 65536 open client connections           |
 //! | `APP_UPSTREAM_CONCURRENCY`     | `64`      | 1 to 4096 outbound requests at once          |
-//! | `APP_SHUTDOWN_DRAIN_SECS`      | `{{ cookiecutter.__shutdown_drain_secs }}`       | 0 to 60: serve on after the first signal     |
-//! | `APP_SHUTDOWN_TIMEOUT_SECS`    | `{{ cookiecutter.__shutdown_timeout_secs }}`       | 1 to 60: then in-flight requests may finish  |
+//! | `APP_SHUTDOWN_DRAIN_SECS`      | see below | 0 to 60: serve on after the first signal     |
+//! | `APP_SHUTDOWN_TIMEOUT_SECS`    | see below | 1 to 60: then in-flight requests may finish  |
 //! | `APP_UPSTREAM_URL`             | unset     | an absolute `http`/`https` URL               |
 //! | `APP_EXTRA_CA_FILE`            | unset     | path to a PEM bundle of extra roots          |
 //!
