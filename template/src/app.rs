@@ -34,6 +34,7 @@ pub struct Application {
     state: AppState,
     router: Router,
     limits: Limits,
+    fd_limit: Option<u64>,
 }
 
 /// How the server stopped.
@@ -86,6 +87,7 @@ impl Application {
             state,
             router,
             limits,
+            fd_limit,
         })
     }
 
@@ -119,6 +121,7 @@ impl Application {
         tracing::info!(
             addr = %self.local_addr,
             max_connections = self.limits.max_connections,
+            fd_limit = self.fd_limit,
             "listening"
         );
         let readiness = self.state.readiness.clone();

@@ -289,6 +289,7 @@ impl Binary {
     }
 
     /// Resident memory in bytes, from /proc.
+    #[cfg(target_os = "linux")]
     pub fn rss_bytes(&self) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
         let kib: u64 = status

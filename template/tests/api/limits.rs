@@ -143,6 +143,8 @@ async fn connections_over_the_cap_wait_and_the_wait_is_logged() {
     assert!(!waits.is_empty());
 }
 
+// Reads /proc, so Linux only (as is the image).
+#[cfg(target_os = "linux")]
 #[test]
 fn many_unfinished_request_heads_keep_memory_bounded() {
     let service = Binary::start(&[("APP_HEADER_READ_TIMEOUT_SECS", "30")], "");
@@ -175,6 +177,7 @@ fn many_unfinished_request_heads_keep_memory_bounded() {
     );
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn holding_more_sockets_than_the_soft_fd_limit_leaves_the_service_healthy() {
     // Only the soft limit is lowered (as many runtimes start processes); the
@@ -203,6 +206,7 @@ fn holding_more_sockets_than_the_soft_fd_limit_leaves_the_service_healthy() {
 }
 
 /// The hard `RLIMIT_NOFILE` of this process, from /proc.
+#[cfg(target_os = "linux")]
 fn hard_fd_limit() -> Option<u64> {
     let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
     let line = limits
