@@ -26,6 +26,8 @@ from tooling.sbom import embedded_dependencies
 
 pytestmark = pytest.mark.slow
 
+# `docker stop` sends SIGKILL 10 s after SIGTERM: the default shutdown timeline (drain delay,
+# then the deadline for requests in flight) must end well inside that.
 SHUTDOWN_TIMEOUT_SECONDS = 10
 ELF_MACHINES = {"amd64": "Advanced Micro Devices X86-64", "arm64": "AArch64"}
 
@@ -93,7 +95,8 @@ def test_binary_serves_healthz_from_an_empty_root_and_stops_on_sigterm(built_ima
         logs = service.process.stdout.read()
     # Structured logs: every line the service writes is one JSON object.
     records = [json.loads(line) for line in logs.splitlines() if line.strip()]
-    assert records
+    assert records[-1]["message"] == "stopped"
+    assert records[-1]["cut"] == 0
 
 
 def test_healthcheck_fails_when_nothing_listens(built_image):
@@ -114,6 +117,9 @@ def test_bad_configuration_is_refused_with_a_clear_message(built_image):
     result = subprocess.run(
         [str(built_image.binary)], env=env, capture_output=True, text=True, timeout=20, check=False
     )
-    assert result.returncode != 0
+    # Every start-up failure: exit code 2 and one line on stderr, no JSON log.
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
     assert "APP_PORT" in result.stderr
     assert "eighty" in result.stderr

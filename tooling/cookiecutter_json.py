@@ -4,7 +4,9 @@ copier.yml is the source: its defaults, choices and help texts become cookiecutt
 choice lists (default first) and `__prompts__`. Defaults that refer to earlier answers get the
 `cookiecutter.` prefix cookiecutter needs; a choice whose default is derived that way is asked
 as text (see `_cookiecutter_value`). Computed values the tree uses (`__crate_name`,
-`__answers`) and the project folder's name are added as cookiecutter private variables.
+`__answers`) and the project folder's name are added as cookiecutter private variables, and so
+are the constants of copier's `cookiecutter` mapping (`"__shutdown_drain_secs": 3`): copier.yml
+is the one place they are set.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ import re
 import string
 from typing import Any
 
-from tooling.questions import REPO_ROOT, questions
+import yaml
+
+from tooling.questions import COPIER_YML, REPO_ROOT, questions
 
 COOKIECUTTER_JSON = REPO_ROOT / "cookiecutter.json"
 
@@ -42,6 +46,16 @@ COMPUTED = {
     "__answers": "",
     "__project_folder": PROJECT_FOLDER,
 }
+
+
+def constants() -> dict[str, int]:
+    """Whole-number constants of copier's computed `cookiecutter` mapping (`"__name": 3`)."""
+    data = yaml.safe_load(COPIER_YML.read_text(encoding="utf-8"))
+    mapping = data["cookiecutter"]["default"]
+    return {
+        match.group(1): int(match.group(2))
+        for match in re.finditer(r'^\s*"(__\w+)": ([0-9]+),?$', mapping, re.MULTILINE)
+    }
 
 
 def _with_cookiecutter_prefix(default: str, names: list[str]) -> str:
@@ -90,6 +104,7 @@ def cookiecutter_context() -> dict[str, Any]:
         name: _cookiecutter_value(spec, names) for name, spec in asked.items()
     }
     context.update(COMPUTED)
+    context.update(constants())
     context["__prompts__"] = {name: _prompt(spec) for name, spec in asked.items()}
     return context
 

@@ -1,16 +1,27 @@
-//! Wires configuration, client and routes into a running server.
+//! Wires configuration, client, routes and the accept loop into a running
+//! server, and runs the shutdown timeline.
 
 use std::fmt;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
 
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
 use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::TimeoutLayer;
 
 use crate::client::{self, ClientError};
 use crate::config::Config;
 use crate::routes::{self, AppState};
+use crate::server::{self, Limits};
+use crate::telemetry;
+
+/// Largest request body a handler may read (axum's extractors answer 413
+/// beyond it). The example routes read none.
+pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
 
 /// A server that is bound and ready to run.
 ///
@@ -21,15 +32,36 @@ pub struct Application {
     listener: TcpListener,
     local_addr: SocketAddr,
     state: AppState,
+    router: Router,
+    limits: Limits,
+    fd_limit: Option<u64>,
+}
+
+/// How the server stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stopped {
+    /// Connections still busy at the shutdown deadline, and cut.
+    pub cut: usize,
 }
 
 impl Application {
-    /// Builds the shared client and binds the listening socket.
+    /// Builds the shared client, raises the file-descriptor limit and binds
+    /// the listening socket.
     ///
     /// # Errors
     ///
     /// Fails if the client cannot be built or the address cannot be bound.
     pub async fn build(config: Config) -> Result<Self, StartupError> {
+        Self::build_with(config, Router::new()).await
+    }
+
+    /// [`Application::build`] with `extra` routes served next to the
+    /// service's own and behind the same layers (tests add failing routes).
+    ///
+    /// # Errors
+    ///
+    /// As [`Application::build`].
+    pub async fn build_with(config: Config, extra: Router) -> Result<Self, StartupError> {
         let client = client::build(&config).map_err(StartupError::Client)?;
 
         let addr = config.listen_addr();
@@ -40,13 +72,22 @@ impl Application {
             .local_addr()
             .map_err(|source| StartupError::Bind { addr, source })?;
 
+        let fd_limit = server::raise_fd_limit();
+        let limits = Limits {
+            header_read_timeout: config.header_read_timeout,
+            max_connections: server::effective_max_connections(config.max_connections, fd_limit),
+        };
+        let handler_timeout = config.handler_timeout;
+        let state = AppState::new(config, client);
+        let router = with_layers(routes::router(state.clone()).merge(extra), handler_timeout);
+
         Ok(Self {
             listener,
             local_addr,
-            state: AppState {
-                client,
-                config: Arc::new(config),
-            },
+            state,
+            router,
+            limits,
+            fd_limit,
         })
     }
 
@@ -62,23 +103,67 @@ impl Application {
         self.local_addr.port()
     }
 
-    /// Serves requests until `shutdown` completes, then lets in-flight
-    /// requests finish before returning.
+    /// Serves requests until `shutdown` completes, then runs the shutdown
+    /// timeline (see [`crate::shutdown`]): readiness off, serve on for the
+    /// drain delay, stop accepting, let requests in flight finish until the
+    /// deadline, cut the rest.
     ///
     /// # Errors
     ///
-    /// Returns the I/O error that stopped the server.
-    pub async fn run_until<F>(self, shutdown: F) -> io::Result<()>
+    /// None today: accept errors are logged and retried. The `Result` keeps
+    /// room for errors a service adds.
+    pub async fn run_until<F>(self, shutdown: F) -> io::Result<Stopped>
     where
         F: Future<Output = ()> + Send + 'static,
     {
-        tracing::info!(addr = %self.local_addr, "listening");
-        axum::serve(self.listener, routes::router(self.state))
-            .with_graceful_shutdown(shutdown)
-            .await?;
-        tracing::info!("stopped");
-        Ok(())
+        let config = &self.state.config;
+        let (drain, deadline) = (config.shutdown_drain, config.shutdown_timeout);
+        tracing::info!(
+            addr = %self.local_addr,
+            max_connections = self.limits.max_connections,
+            fd_limit = self.fd_limit,
+            "listening"
+        );
+        let readiness = self.state.readiness.clone();
+        let mut connections =
+            server::accept_until(self.listener, self.router, self.limits, async {
+                shutdown.await;
+                readiness.start_draining();
+                tracing::info!(
+                    drain_secs = drain.as_secs_f64(),
+                    "shutting down: /readyz answers 503, serving on while load balancers catch up"
+                );
+                tokio::time::sleep(drain).await;
+            })
+            .await;
+
+        tracing::info!(
+            open_connections = connections.open(),
+            timeout_secs = deadline.as_secs_f64(),
+            "stopped accepting; waiting for requests in flight"
+        );
+        let cut = connections.shutdown(deadline).await;
+        if cut > 0 {
+            tracing::warn!(
+                cut,
+                "shutdown deadline passed; cut the connections still open"
+            );
+        }
+        tracing::info!(cut, "stopped");
+        Ok(Stopped { cut })
     }
+}
+
+/// The layers every route is served behind, innermost first.
+fn with_layers(routes: Router, handler_timeout: std::time::Duration) -> Router {
+    routes
+        .layer(CatchPanicLayer::custom(telemetry::panic_response))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            handler_timeout,
+        ))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .layer(axum::middleware::from_fn(telemetry::request_log))
 }
 
 /// Why the server could not start.

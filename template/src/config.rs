@@ -1,16 +1,23 @@
 //! Configuration from environment variables.
 //!
-//! | Variable                   | Default   | Rule                                  |
-//! |----------------------------|-----------|---------------------------------------|
-//! | `APP_HOST`                 | `0.0.0.0` | an IP address (`::` for IPv6)         |
-//! | `APP_PORT`                 | see below | an integer from 1 to 65535            |
-//! | `APP_LOG`                  | `info`    | a `tracing` target filter             |
-//! | `APP_REQUEST_TIMEOUT_SECS` | `10`      | whole seconds, greater than 0         |
-//! | `APP_UPSTREAM_URL`         | unset     | an absolute `http`/`https` URL        |
-//! | `APP_EXTRA_CA_FILE`        | unset     | path to a PEM bundle of extra roots   |
+//! | Variable                       | Default   | Rule                                         |
+//! |--------------------------------|-----------|----------------------------------------------|
+//! | `APP_HOST`                     | `0.0.0.0` | an IP address (`::` for IPv6)                |
+//! | `APP_PORT`                     | see below | an integer from 1 to 65535                   |
+//! | `APP_LOG`                      | `info`    | levels and `target=level` pairs              |
+//! | `APP_REQUEST_TIMEOUT_SECS`     | `10`      | 1 to 300: one outbound request               |
+//! | `APP_HANDLER_TIMEOUT_SECS`     | `15`      | 1 to 300: one inbound request, to its answer |
+//! | `APP_HEADER_READ_TIMEOUT_SECS` | `10`      | 1 to 60: a request head, or an idle client   |
+//! | `APP_MAX_CONNECTIONS`          | `1024`    | 1 to 65536 open client connections           |
+//! | `APP_UPSTREAM_CONCURRENCY`     | `64`      | 1 to 4096 outbound requests at once          |
+//! | `APP_SHUTDOWN_DRAIN_SECS`      | see below | 0 to 60: serve on after the first signal     |
+//! | `APP_SHUTDOWN_TIMEOUT_SECS`    | see below | 1 to 60: then in-flight requests may finish  |
+//! | `APP_UPSTREAM_URL`             | unset     | an absolute `http`/`https` URL               |
+//! | `APP_EXTRA_CA_FILE`            | unset     | path to a PEM bundle of extra roots          |
 //!
 //! An empty value counts as unset, so `APP_UPSTREAM_URL=` in a deployment file
-//! means "no upstream" rather than an error.
+//! means "no upstream" rather than an error. Any other `APP_*` variable is
+//! refused, so a misspelt name cannot be silently ignored.
 //!
 //! Port 0 (let the OS choose) is refused from the environment, where it would
 //! only hide a mistake, but the library API accepts it: tests build a
@@ -28,8 +35,30 @@ use tracing_subscriber::filter::Targets;
 /// Port used when `APP_PORT` is not set.
 pub const DEFAULT_PORT: u16 = {{ cookiecutter.http_port }};
 
+/// How long the service keeps serving after the first SIGTERM, while load
+/// balancers (Kubernetes endpoints) stop sending it new requests. Chosen with
+/// the template's shutdown timeline (README, "Shutdown").
+pub const DEFAULT_SHUTDOWN_DRAIN: Duration = Duration::from_secs({{ cookiecutter.__shutdown_drain_secs }});
+/// How long in-flight requests may then take before the process exits anyway.
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs({{ cookiecutter.__shutdown_timeout_secs }});
+
 const DEFAULT_HOST: IpAddr = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
-const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Every variable the service reads; anything else named `APP_*` is refused.
+pub const VARIABLES: [&str; 12] = [
+    "APP_HOST",
+    "APP_PORT",
+    "APP_LOG",
+    "APP_REQUEST_TIMEOUT_SECS",
+    "APP_HANDLER_TIMEOUT_SECS",
+    "APP_HEADER_READ_TIMEOUT_SECS",
+    "APP_MAX_CONNECTIONS",
+    "APP_UPSTREAM_CONCURRENCY",
+    "APP_SHUTDOWN_DRAIN_SECS",
+    "APP_SHUTDOWN_TIMEOUT_SECS",
+    "APP_UPSTREAM_URL",
+    "APP_EXTRA_CA_FILE",
+];
 
 /// Settings for one run of the service.
 #[derive(Debug, Clone)]
@@ -40,8 +69,21 @@ pub struct Config {
     pub port: u16,
     /// Which log events to keep.
     pub log_filter: Targets,
-    /// Total time allowed for one outbound request.
+    /// Total time allowed for one outbound request (answered 504 when over).
     pub request_timeout: Duration,
+    /// Time allowed from a request's head to its answer (answered 503 when over).
+    pub handler_timeout: Duration,
+    /// A client must send a complete request head within this time, also
+    /// between requests on a kept-alive connection, or it is disconnected.
+    pub header_read_timeout: Duration,
+    /// Open client connections at most; more wait in the kernel's backlog.
+    pub max_connections: usize,
+    /// Outbound requests of `/upstream` at once; more are answered 503.
+    pub upstream_concurrency: usize,
+    /// How long to keep serving after the first signal (readiness says 503).
+    pub shutdown_drain: Duration,
+    /// How long in-flight requests may then run before they are cut.
+    pub shutdown_timeout: Duration,
     /// Where `GET /upstream` sends its request.
     pub upstream_url: Option<Url>,
     /// PEM bundle of CA certificates trusted in addition to the built-in roots.
@@ -54,7 +96,13 @@ impl Default for Config {
             host: DEFAULT_HOST,
             port: DEFAULT_PORT,
             log_filter: default_log_filter(),
-            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            request_timeout: Duration::from_secs(10),
+            handler_timeout: Duration::from_secs(15),
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: 1024,
+            upstream_concurrency: 64,
+            shutdown_drain: DEFAULT_SHUTDOWN_DRAIN,
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             upstream_url: None,
             extra_ca_file: None,
         }
@@ -66,37 +114,86 @@ impl Config {
     ///
     /// # Errors
     ///
-    /// Returns the first variable whose value breaks its rule.
+    /// Returns the first unknown `APP_*` variable, or the first variable whose
+    /// value breaks its rule.
     pub fn from_env() -> Result<Self, ConfigError> {
         // A value that is not valid UTF-8 is passed on lossily, so it fails its
         // rule with a readable message instead of being silently ignored.
+        let vars: Vec<(String, String)> = std::env::vars_os()
+            .map(|(name, value)| {
+                (
+                    name.to_string_lossy().into_owned(),
+                    value.to_string_lossy().into_owned(),
+                )
+            })
+            .collect();
+        Self::from_vars(&vars)
+    }
+
+    /// Builds the configuration from `(name, value)` pairs. Pure, so tests
+    /// need not touch the process environment.
+    ///
+    /// # Errors
+    ///
+    /// As [`Config::from_env`].
+    pub fn from_vars(vars: &[(String, String)]) -> Result<Self, ConfigError> {
+        if let Some((name, _)) = vars
+            .iter()
+            .find(|(name, _)| name.starts_with("APP_") && !VARIABLES.contains(&name.as_str()))
+        {
+            return Err(ConfigError::unknown(name));
+        }
         Self::from_lookup(|name| {
-            std::env::var_os(name).map(|value| value.to_string_lossy().into_owned())
+            vars.iter()
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value.clone())
         })
     }
 
     /// Builds the configuration from `lookup`, which maps a variable name to
-    /// its value. Pure, so tests need not touch the process environment.
+    /// its value. Unknown names are not checked here (see [`Config::from_vars`]).
     ///
     /// # Errors
     ///
     /// Returns the first variable whose value breaks its rule.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &str| lookup(name).filter(|value| !value.is_empty());
-        let defaults = Self::default();
+        let d = Self::default();
+        let secs = |name: &'static str, default: Duration, min: u64, max: u64| {
+            get(name).map_or(Ok(default), |value| {
+                parse_secs(&value, min, max)
+                    .map_err(|expected| ConfigError::new(name, &value, expected))
+            })
+        };
+        let count = |name: &'static str, default: usize, max: usize| {
+            get(name).map_or(Ok(default), |value| {
+                parse_count(&value, max)
+                    .map_err(|expected| ConfigError::new(name, &value, expected))
+            })
+        };
 
         Ok(Self {
-            host: parse_or("APP_HOST", get("APP_HOST"), defaults.host, parse_host)?,
-            port: parse_or("APP_PORT", get("APP_PORT"), defaults.port, parse_port)?,
-            log_filter: parse_or("APP_LOG", get("APP_LOG"), defaults.log_filter, parse_log)?,
-            request_timeout: parse_or(
-                "APP_REQUEST_TIMEOUT_SECS",
-                get("APP_REQUEST_TIMEOUT_SECS"),
-                defaults.request_timeout,
-                parse_timeout,
+            host: parse_or("APP_HOST", get("APP_HOST"), d.host, parse_host)?,
+            port: parse_or("APP_PORT", get("APP_PORT"), d.port, parse_port)?,
+            log_filter: parse_or("APP_LOG", get("APP_LOG"), d.log_filter, parse_log)?,
+            request_timeout: secs("APP_REQUEST_TIMEOUT_SECS", d.request_timeout, 1, 300)?,
+            handler_timeout: secs("APP_HANDLER_TIMEOUT_SECS", d.handler_timeout, 1, 300)?,
+            header_read_timeout: secs(
+                "APP_HEADER_READ_TIMEOUT_SECS",
+                d.header_read_timeout,
+                1,
+                60,
             )?,
+            max_connections: count("APP_MAX_CONNECTIONS", d.max_connections, 65_536)?,
+            upstream_concurrency: count("APP_UPSTREAM_CONCURRENCY", d.upstream_concurrency, 4096)?,
+            shutdown_drain: secs("APP_SHUTDOWN_DRAIN_SECS", d.shutdown_drain, 0, 60)?,
+            shutdown_timeout: secs("APP_SHUTDOWN_TIMEOUT_SECS", d.shutdown_timeout, 1, 60)?,
             upstream_url: get("APP_UPSTREAM_URL")
-                .map(|value| parse_var("APP_UPSTREAM_URL", value, parse_url))
+                .map(|value| {
+                    parse_url(&value).map_err(|expected| {
+                        ConfigError::new("APP_UPSTREAM_URL", &redact_text(&value), expected)
+                    })
+                })
                 .transpose()?,
             extra_ca_file: get("APP_EXTRA_CA_FILE").map(PathBuf::from),
         })
@@ -109,29 +206,77 @@ impl Config {
     }
 }
 
-/// A variable whose value breaks its rule.
+/// A variable that is unknown or whose value breaks its rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
     /// Name of the variable.
-    pub variable: &'static str,
-    /// The value that was rejected.
-    pub value: String,
-    /// What the value should look like.
+    pub variable: String,
+    /// The value that was rejected, with any password redacted; `None` for
+    /// an unknown variable.
+    pub value: Option<String>,
+    /// What was expected.
     pub expected: String,
+}
+
+impl ConfigError {
+    fn new(variable: &str, value: &str, expected: String) -> Self {
+        Self {
+            variable: variable.to_owned(),
+            value: Some(value.to_owned()),
+            expected,
+        }
+    }
+
+    fn unknown(name: &str) -> Self {
+        let hint = did_you_mean(name)
+            .map(|known| format!(" (did you mean {known}?)"))
+            .unwrap_or_default();
+        Self {
+            variable: name.to_owned(),
+            value: None,
+            expected: format!("no such setting{hint}; known: {}", VARIABLES.join(", ")),
+        }
+    }
 }
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let Self {
-            variable,
-            value,
-            expected,
-        } = self;
-        write!(f, "{variable}={value:?}: expected {expected}")
+        match &self.value {
+            Some(value) => write!(f, "{}={value:?}: expected {}", self.variable, self.expected),
+            None => write!(f, "{}: {}", self.variable, self.expected),
+        }
     }
 }
 
 impl std::error::Error for ConfigError {}
+
+/// The known variable closest to `name`, if it is a likely typo of it.
+fn did_you_mean(name: &str) -> Option<&'static str> {
+    VARIABLES
+        .iter()
+        .map(|known| (edit_distance(name, known), *known))
+        .filter(|(distance, _)| *distance <= 3)
+        .min()
+        .map(|(_, known)| known)
+}
+
+/// Levenshtein distance, by bytes (variable names are ASCII).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b = b.as_bytes();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.bytes().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (diagonal + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
+            diagonal = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
 
 /// Parses `value` with `parse` when present, otherwise returns `default`.
 fn parse_or<T>(
@@ -140,18 +285,8 @@ fn parse_or<T>(
     default: T,
     parse: fn(&str) -> Result<T, String>,
 ) -> Result<T, ConfigError> {
-    value.map_or(Ok(default), |value| parse_var(variable, value, parse))
-}
-
-fn parse_var<T>(
-    variable: &'static str,
-    value: String,
-    parse: fn(&str) -> Result<T, String>,
-) -> Result<T, ConfigError> {
-    parse(&value).map_err(|expected| ConfigError {
-        variable,
-        value,
-        expected,
+    value.map_or(Ok(default), |value| {
+        parse(&value).map_err(|expected| ConfigError::new(variable, &value, expected))
     })
 }
 
@@ -171,17 +306,64 @@ fn parse_port(value: &str) -> Result<u16, String> {
     }
 }
 
-fn parse_log(value: &str) -> Result<Targets, String> {
-    value
-        .parse()
-        .map_err(|_| r#"a log filter such as "info" or "hyper=debug,info""#.to_owned())
+fn parse_secs(value: &str, min: u64, max: u64) -> Result<Duration, String> {
+    match value.parse::<u64>() {
+        Ok(secs) if (min..=max).contains(&secs) => Ok(Duration::from_secs(secs)),
+        _ => Err(format!("a whole number of seconds from {min} to {max}")),
+    }
 }
 
-fn parse_timeout(value: &str) -> Result<Duration, String> {
-    match value.parse::<u64>() {
-        Ok(secs) if secs > 0 => Ok(Duration::from_secs(secs)),
-        _ => Err("a whole number of seconds greater than 0".to_owned()),
+fn parse_count(value: &str, max: usize) -> Result<usize, String> {
+    match value.parse::<usize>() {
+        Ok(count) if (1..=max).contains(&count) => Ok(count),
+        _ => Err(format!("an integer from 1 to {max}")),
     }
+}
+
+const LOG_RULE: &str = r#"comma-separated levels (trace, debug, info, warn, error, off) or target=level pairs whose target is a Rust module path, such as "info" or "info,hyper=warn""#;
+
+/// A strict `APP_LOG`: `tracing_subscriber`'s own parser accepts words such
+/// as `warning` or `json` as targets, which then match nothing.
+fn parse_log(value: &str) -> Result<Targets, String> {
+    let mut targets = Targets::new();
+    for directive in value.split(',').map(str::trim) {
+        let (target, level) = match directive.split_once('=') {
+            Some((target, level)) => (Some(target.trim()), level.trim()),
+            None => (None, directive),
+        };
+        let level = parse_level(level).ok_or_else(|| LOG_RULE.to_owned())?;
+        match target {
+            None => targets = targets.with_default(level),
+            Some(target) if is_rust_path(target) => targets = targets.with_target(target, level),
+            Some(_) => return Err(LOG_RULE.to_owned()),
+        }
+    }
+    Ok(targets)
+}
+
+fn parse_level(value: &str) -> Option<tracing_subscriber::filter::LevelFilter> {
+    use tracing_subscriber::filter::LevelFilter;
+    Some(match value.to_ascii_lowercase().as_str() {
+        "trace" => LevelFilter::TRACE,
+        "debug" => LevelFilter::DEBUG,
+        "info" => LevelFilter::INFO,
+        "warn" => LevelFilter::WARN,
+        "error" => LevelFilter::ERROR,
+        "off" => LevelFilter::OFF,
+        _ => return None,
+    })
+}
+
+/// `a::b_c`: identifiers (ASCII) joined by `::`.
+fn is_rust_path(value: &str) -> bool {
+    value.split("::").all(|ident| {
+        let mut chars = ident.chars();
+        chars
+            .next()
+            .is_some_and(|first| first.is_ascii_alphabetic() || first == '_')
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && ident != "_"
+    })
 }
 
 fn parse_url(value: &str) -> Result<Url, String> {
@@ -190,6 +372,23 @@ fn parse_url(value: &str) -> Result<Url, String> {
         Ok(url) if matches!(url.scheme(), "http" | "https") => Ok(url),
         Ok(url) => Err(format!("{rule} (scheme is {:?})", url.scheme())),
         Err(error) => Err(format!("{rule} ({error})")),
+    }
+}
+
+/// `value` with anything between `://` and the last `@` of the authority
+/// replaced, so a password never reaches a message, even when the URL does
+/// not parse.
+#[must_use]
+pub fn redact_text(value: &str) -> String {
+    let Some(start) = value.find("://").map(|i| i + 3) else {
+        return value.to_owned();
+    };
+    let authority_end = value[start..]
+        .find(['/', '?', '#'])
+        .map_or(value.len(), |i| start + i);
+    match value[start..authority_end].rfind('@') {
+        Some(at) => format!("{}***{}", &value[..start], &value[start + at..]),
+        None => value.to_owned(),
     }
 }
 
@@ -204,11 +403,11 @@ mod tests {
 
     /// Builds a config from `(name, value)` pairs.
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        Config::from_lookup(|name| {
-            vars.iter()
-                .find(|(key, _)| *key == name)
-                .map(|(_, value)| (*value).to_owned())
-        })
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+            .collect();
+        Config::from_vars(&vars)
     }
 
     fn error(vars: &[(&str, &str)]) -> String {
@@ -250,6 +449,12 @@ mod tests {
             ("APP_PORT", "9000"),
             ("APP_LOG", "hyper=debug,warn"),
             ("APP_REQUEST_TIMEOUT_SECS", "3"),
+            ("APP_HANDLER_TIMEOUT_SECS", "4"),
+            ("APP_HEADER_READ_TIMEOUT_SECS", "5"),
+            ("APP_MAX_CONNECTIONS", "6"),
+            ("APP_UPSTREAM_CONCURRENCY", "7"),
+            ("APP_SHUTDOWN_DRAIN_SECS", "0"),
+            ("APP_SHUTDOWN_TIMEOUT_SECS", "9"),
             ("APP_UPSTREAM_URL", "https://example.com/status"),
             ("APP_EXTRA_CA_FILE", "/etc/ssl/private-ca.pem"),
         ])
@@ -257,6 +462,12 @@ mod tests {
         assert_eq!(config.listen_addr(), "[::1]:9000".parse().unwrap());
         assert_eq!(config.log_filter.to_string(), "hyper=debug,warn");
         assert_eq!(config.request_timeout, Duration::from_secs(3));
+        assert_eq!(config.handler_timeout, Duration::from_secs(4));
+        assert_eq!(config.header_read_timeout, Duration::from_secs(5));
+        assert_eq!(config.max_connections, 6);
+        assert_eq!(config.upstream_concurrency, 7);
+        assert_eq!(config.shutdown_drain, Duration::ZERO);
+        assert_eq!(config.shutdown_timeout, Duration::from_secs(9));
         assert_eq!(
             config.upstream_url.unwrap().as_str(),
             "https://example.com/status"
@@ -265,6 +476,18 @@ mod tests {
             config.extra_ca_file.unwrap(),
             PathBuf::from("/etc/ssl/private-ca.pem")
         );
+    }
+
+    #[test]
+    fn unknown_app_variables_are_refused_with_a_suggestion() {
+        assert!(
+            error(&[("APP_PROT", "9000")]).starts_with(
+                "APP_PROT: no such setting (did you mean APP_PORT?); known: APP_HOST,"
+            )
+        );
+        assert!(error(&[("APP_COLOUR", "red")]).starts_with("APP_COLOUR: no such setting; known:"));
+        // Other variables are not the service's business.
+        assert!(config(&[("HOME", "/root"), ("PATH", "/bin")]).is_ok());
     }
 
     #[test]
@@ -287,23 +510,48 @@ mod tests {
     }
 
     #[test]
-    fn log_filter_must_parse() {
-        assert_eq!(
-            error(&[("APP_LOG", "hyper=loud")]),
-            r#"APP_LOG="hyper=loud": expected a log filter such as "info" or "hyper=debug,info""#
-        );
+    fn log_filter_takes_only_levels_and_rust_targets() {
+        for bad in [
+            "hyper=loud",
+            "warning",
+            "verbose",
+            "json",
+            "my-service=debug",
+            "=info",
+            "info,",
+            "a::=debug",
+        ] {
+            assert_eq!(
+                error(&[("APP_LOG", bad)]),
+                format!("APP_LOG={bad:?}: expected {LOG_RULE}"),
+            );
+        }
+        for good in [
+            "warn",
+            "INFO",
+            "my_service=debug",
+            "info,hyper::proto=warn",
+            "off",
+        ] {
+            assert!(config(&[("APP_LOG", good)]).is_ok(), "{good}");
+        }
     }
 
     #[test]
-    fn timeout_must_be_positive_whole_seconds() {
-        for bad in ["0", "1.5", "ten", "-3"] {
+    fn durations_and_counts_are_bounded() {
+        for bad in ["0", "1.5", "ten", "-3", "301", "18446744073709551615"] {
             assert_eq!(
                 error(&[("APP_REQUEST_TIMEOUT_SECS", bad)]),
                 format!(
-                    "APP_REQUEST_TIMEOUT_SECS={bad:?}: expected a whole number of seconds greater than 0"
+                    "APP_REQUEST_TIMEOUT_SECS={bad:?}: expected a whole number of seconds from 1 to 300"
                 )
             );
         }
+        assert!(error(&[("APP_SHUTDOWN_DRAIN_SECS", "61")]).contains("from 0 to 60"));
+        assert!(error(&[("APP_SHUTDOWN_TIMEOUT_SECS", "0")]).contains("from 1 to 60"));
+        assert!(error(&[("APP_HEADER_READ_TIMEOUT_SECS", "3600")]).contains("from 1 to 60"));
+        assert!(error(&[("APP_MAX_CONNECTIONS", "0")]).contains("an integer from 1 to 65536"));
+        assert!(error(&[("APP_UPSTREAM_CONCURRENCY", "5000")]).contains("from 1 to 4096"));
     }
 
     #[test]
@@ -317,5 +565,18 @@ mod tests {
             r#"APP_UPSTREAM_URL="example.com/status": expected an absolute http:// or https:// URL (relative URL without a base)"#
         );
         assert!(config(&[("APP_UPSTREAM_URL", "http://10.0.0.1:8080/")]).is_ok());
+    }
+
+    #[test]
+    fn a_refused_url_never_shows_its_password() {
+        for bad in [
+            "ftp://user:hunter2@example.com/",
+            "http://user:hunter2@exa mple.com/",
+            "http://user:hunter2@[::1/",
+        ] {
+            let message = error(&[("APP_UPSTREAM_URL", bad)]);
+            assert!(!message.contains("hunter2"), "{message}");
+            assert!(message.contains("***@"), "{message}");
+        }
     }
 }

@@ -7,10 +7,11 @@ pub mod client;
 pub mod config;
 pub mod healthcheck;
 pub mod routes;
+pub mod server;
 pub mod shutdown;
 pub mod telemetry;
 
-pub use app::{Application, StartupError};
+pub use app::{Application, StartupError, Stopped};
 pub use config::Config;
 
 /// Renders an error and all of its sources on one line (`outer: inner: root`).

@@ -7,7 +7,7 @@ use {{ cookiecutter.__crate_name }}::Application;
 use {{ cookiecutter.__crate_name }}::Config;
 use {{ cookiecutter.__crate_name }}::error_chain;
 use {{ cookiecutter.__crate_name }}::healthcheck;
-use {{ cookiecutter.__crate_name }}::shutdown;
+use {{ cookiecutter.__crate_name }}::shutdown::Signals;
 use {{ cookiecutter.__crate_name }}::telemetry;
 
 #[cfg(feature = "mimalloc")]
@@ -25,7 +25,8 @@ const USAGE: &str = concat!(
 Configuration is read from APP_* environment variables."
 );
 
-/// Bad command line or configuration (the conventional "usage" exit code).
+/// Bad command line, or any start-up failure (configuration, CA file, bind,
+/// logging): one line on stderr, before any JSON log line.
 const EXIT_USAGE: u8 = 2;
 
 enum Command {
@@ -43,7 +44,7 @@ async fn main() -> ExitCode {
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(error) => {
-            eprintln!("configuration error: {error}");
+            eprintln!("cannot start: configuration error: {error}");
             // Docker reserves healthcheck exit code 2, so report "unhealthy".
             return match command {
                 Command::Serve => ExitCode::from(EXIT_USAGE),
@@ -75,20 +76,47 @@ fn parse_args(mut args: impl Iterator<Item = OsString>) -> Result<Command, ExitC
 }
 
 async fn serve(config: Config) -> ExitCode {
-    if let Err(error) = telemetry::init(config.log_filter.clone()) {
-        eprintln!("cannot set up logging: {error}");
-        return ExitCode::FAILURE;
-    }
-
+    let cannot_start = |error: &dyn std::error::Error| {
+        eprintln!("cannot start: {}", error_chain(error));
+        ExitCode::from(EXIT_USAGE)
+    };
+    // Listening from the start: a signal during start-up runs the timeline too.
+    let mut signals = match Signals::install() {
+        Ok(signals) => signals,
+        Err(error) => return cannot_start(&error),
+    };
+    let log_filter = config.log_filter.clone();
     let app = match Application::build(config).await {
         Ok(app) => app,
-        Err(error) => {
-            tracing::error!(error = %error_chain(&error), "cannot start");
-            return ExitCode::FAILURE;
-        }
+        Err(error) => return cannot_start(&error),
     };
-    match app.run_until(shutdown::shutdown_signal()).await {
-        Ok(()) => ExitCode::SUCCESS,
+    if let Err(error) = telemetry::init(log_filter) {
+        return cannot_start(&error);
+    }
+
+    // The first signal starts the shutdown timeline; a second one ends the
+    // process at once.
+    let (first_tx, first_rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let first = signals.recv().await;
+        tracing::info!(
+            signal = first.name(),
+            "received {}, shutting down",
+            first.name()
+        );
+        let _ = first_tx.send(());
+        let second = signals.recv().await;
+        tracing::warn!(signal = second.name(), "second signal, exiting now");
+        std::process::exit(i32::from(second.exit_code()));
+    });
+
+    match app
+        .run_until(async {
+            let _ = first_rx.await;
+        })
+        .await
+    {
+        Ok(_) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!(error = %error_chain(&error), "server failed");
             ExitCode::FAILURE

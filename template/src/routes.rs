@@ -10,18 +10,37 @@ use axum::{Json, Router};
 use reqwest::Url;
 use serde::Serialize;
 use serde_json::json;
+use tokio::sync::Semaphore;
 
 use crate::config::Config;
+use crate::shutdown::Readiness;
+use crate::telemetry::current_request_id;
 
-/// What every handler can reach. Cheap to clone: the client and the config are
-/// both reference-counted.
+/// What every handler can reach. Cheap to clone: everything is shared.
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub client: reqwest::Client,
     pub config: Arc<Config>,
+    /// `/readyz` answers 503 once shutdown has started.
+    pub readiness: Readiness,
+    /// Bounds the outbound requests of `/upstream` in flight at once.
+    pub upstream_slots: Arc<Semaphore>,
 }
 
-/// All routes of the service.
+impl AppState {
+    /// State for `config` with the given client.
+    #[must_use]
+    pub fn new(config: Config, client: reqwest::Client) -> Self {
+        Self {
+            client,
+            upstream_slots: Arc::new(Semaphore::new(config.upstream_concurrency)),
+            config: Arc::new(config),
+            readiness: Readiness::default(),
+        }
+    }
+}
+
+/// All routes of the service (the layers around them are in `app.rs`).
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
@@ -30,16 +49,21 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Liveness: the process is up and answering.
+/// Liveness: the process is up and answering, also while it shuts down.
 async fn healthz() -> Json<serde_json::Value> {
     Json(json!({ "status": "ok" }))
 }
 
 /// Readiness. The router only runs after the configuration was validated, the
-/// client built and the port bound, so answering at all means ready. A service
-/// that cannot work without a dependency should check it here.
-async fn readyz() -> Json<serde_json::Value> {
-    Json(json!({ "status": "ready" }))
+/// client built and the port bound, so answering at all means ready, until
+/// shutdown starts. A service that cannot work without a dependency should
+/// check it here.
+async fn readyz(State(state): State<AppState>) -> Response {
+    if state.readiness.is_draining() {
+        let body = Json(json!({ "status": "shutting down" }));
+        return (StatusCode::SERVICE_UNAVAILABLE, body).into_response();
+    }
+    Json(json!({ "status": "ready" })).into_response()
 }
 
 #[derive(Debug, Serialize)]
@@ -55,15 +79,26 @@ async fn upstream(State(state): State<AppState>) -> Result<Json<UpstreamStatus>,
         let message = "APP_UPSTREAM_URL is not set";
         return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message));
     };
-    // The URL may hold credentials: only its redacted form leaves this function.
-    let upstream = redacted(url);
+    // Path, query and credentials may hold secrets: only the origin leaves
+    // this function, in answers and in logs.
+    let upstream = origin(url);
+    let Ok(_slot) = state.upstream_slots.try_acquire() else {
+        tracing::warn!(%upstream, "too many upstream requests in flight");
+        let message = "too many upstream requests in flight";
+        return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message));
+    };
 
     let response = match state.client.get(url.clone()).send().await {
         Ok(response) => response,
         Err(error) => {
+            let timed_out = error.is_timeout();
             let error = crate::error_chain(&error.without_url());
             tracing::warn!(%upstream, %error, "upstream request failed");
-            return Err(ApiError::new(StatusCode::BAD_GATEWAY, error));
+            return Err(if timed_out {
+                ApiError::new(StatusCode::GATEWAY_TIMEOUT, "upstream timed out")
+            } else {
+                ApiError::new(StatusCode::BAD_GATEWAY, "upstream unavailable")
+            });
         }
     };
 
@@ -75,15 +110,17 @@ async fn upstream(State(state): State<AppState>) -> Result<Json<UpstreamStatus>,
     }))
 }
 
-/// The URL without its password, safe to log and to return.
-fn redacted(url: &Url) -> String {
-    let mut url = url.clone();
-    // Fails only for URLs that cannot have a password; nothing to hide then.
-    let _ = url.set_password(None);
-    url.into()
+/// `scheme://host:port` of `url`, safe to log and to return.
+fn origin(url: &Url) -> String {
+    format!(
+        "{}://{}:{}",
+        url.scheme(),
+        url.host_str().unwrap_or_default(),
+        url.port_or_known_default().unwrap_or_default()
+    )
 }
 
-/// An error answered as `{"error": "..."}` with the given status.
+/// An error answered as `{"error": "...", "request_id": "..."}`.
 #[derive(Debug)]
 struct ApiError {
     status: StatusCode,
@@ -101,7 +138,8 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(json!({ "error": self.message }))).into_response()
+        let body = json!({ "error": self.message, "request_id": current_request_id() });
+        (self.status, Json(body)).into_response()
     }
 }
 
@@ -110,8 +148,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn redacted_drops_only_the_password() {
-        let url = Url::parse("https://user:secret@example.com/path?q=1").unwrap();
-        assert_eq!(redacted(&url), "https://user@example.com/path?q=1");
+    fn origin_keeps_scheme_host_and_port_only() {
+        let url = Url::parse("https://user:secret@example.com/path?api_key=k").unwrap();
+        assert_eq!(origin(&url), "https://example.com:443");
+        let url = Url::parse("http://[::1]:8081/x?token=t#f").unwrap();
+        assert_eq!(origin(&url), "http://[::1]:8081");
     }
 }

@@ -1,35 +1,109 @@
-//! Waits for the signal to stop.
+//! Signals and readiness: what starts the shutdown timeline.
+//!
+//! The timeline itself (README, "Shutdown"; run by [`Application::run_until`]):
+//!
+//! 1. first SIGTERM or SIGINT: `/readyz` answers 503 at once, and the service
+//!    keeps serving for `APP_SHUTDOWN_DRAIN_SECS` while Kubernetes removes
+//!    the pod from its endpoints (that removal races the signal);
+//! 2. then it stops accepting and asks open connections to finish the request
+//!    in flight and close;
+//! 3. after `APP_SHUTDOWN_TIMEOUT_SECS` it cuts what is left, logs how many,
+//!    and exits 0.
+//!
+//! A second signal at any point exits at once, with 128 + its number.
+//!
+//! [`Application::run_until`]: crate::Application::run_until
 
-/// Completes on SIGINT (Ctrl-C) or SIGTERM.
-///
-/// Container runtimes send SIGTERM to stop a container; passing this future
-/// to the server lets in-flight requests finish before the process exits.
-pub async fn shutdown_signal() {
-    let interrupt = async {
-        if let Err(error) = tokio::signal::ctrl_c().await {
-            tracing::error!(%error, "cannot listen for SIGINT");
-            std::future::pending::<()>().await;
+use std::io;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Whether the service still wants new requests; `/readyz` reads it.
+#[derive(Debug, Clone, Default)]
+pub struct Readiness(Arc<AtomicBool>);
+
+impl Readiness {
+    /// From now on `/readyz` answers 503.
+    pub fn start_draining(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    /// `true` once shutdown has started.
+    #[must_use]
+    pub fn is_draining(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// A stop signal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    Interrupt,
+    Terminate,
+}
+
+impl Signal {
+    /// Its conventional name.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Interrupt => "SIGINT",
+            Self::Terminate => "SIGTERM",
         }
-    };
+    }
 
+    /// The exit code of a process ended by this signal: 128 + its number.
+    #[must_use]
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Self::Interrupt => 128 + 2,
+            Self::Terminate => 128 + 15,
+        }
+    }
+}
+
+/// SIGTERM and SIGINT, listened for from start-up on, so that neither ends
+/// the process before the timeline runs.
+#[derive(Debug)]
+pub struct Signals {
     #[cfg(unix)]
-    let terminate = async {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut stream) => {
-                stream.recv().await;
-            }
-            Err(error) => {
-                tracing::error!(%error, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
+    terminate: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    /// Starts listening.
+    ///
+    /// # Errors
+    ///
+    /// Fails if a signal handler cannot be installed.
+    pub fn install() -> io::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Self {
+                terminate: signal(SignalKind::terminate())?,
+                interrupt: signal(SignalKind::interrupt())?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Self {})
+    }
+
+    /// Waits for the next signal.
+    pub async fn recv(&mut self) -> Signal {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.terminate.recv() => Signal::Terminate,
+                _ = self.interrupt.recv() => Signal::Interrupt,
             }
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-
-    tokio::select! {
-        () = interrupt => tracing::info!("received SIGINT, shutting down"),
-        () = terminate => tracing::info!("received SIGTERM, shutting down"),
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            Signal::Interrupt
+        }
     }
 }

@@ -1,23 +1,72 @@
-use std::io;
+use std::io::{self, BufRead, BufReader};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use axum::Router;
+use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use {{ cookiecutter.__crate_name }}::Application;
 use {{ cookiecutter.__crate_name }}::Config;
+use {{ cookiecutter.__crate_name }}::Stopped;
 use {{ cookiecutter.__crate_name }}::client;
+use {{ cookiecutter.__crate_name }}::telemetry;
 
-/// Configuration for a test server: loopback, any free port.
+/// Configuration for a test server: loopback, any free port, no drain delay.
 pub fn test_config() -> Config {
+    capture_logs();
     Config {
         host: Ipv4Addr::LOCALHOST.into(),
         port: 0,
+        shutdown_drain: Duration::ZERO,
         ..Config::default()
     }
+}
+
+/// Every JSON log line of this test process (all tests share it: look for
+/// your request id).
+static LOGS: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+
+struct LogWriter;
+
+impl io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        LOGS.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Installs the service's own logging once, writing into [`LOGS`].
+fn capture_logs() {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        let filter = "info".parse().unwrap();
+        telemetry::init_with_writer(filter, || LogWriter).unwrap();
+    });
+}
+
+/// The captured log records for which `pick` is true.
+pub fn logs_where(pick: impl Fn(&Value) -> bool) -> Vec<Value> {
+    let logs = LOGS.lock().unwrap();
+    String::from_utf8_lossy(&logs)
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).expect("every log line is JSON"))
+        .filter(|record| pick(record))
+        .collect()
+}
+
+/// The captured log records of one request.
+pub fn logs_of_request(request_id: &str) -> Vec<Value> {
+    logs_where(|record| record["span"]["request_id"] == request_id)
 }
 
 /// A running instance of the service.
@@ -25,13 +74,20 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
     stop: oneshot::Sender<()>,
-    server: JoinHandle<io::Result<()>>,
+    server: JoinHandle<io::Result<Stopped>>,
 }
 
 impl TestApp {
     /// Starts the service exactly as `main` does, except for the trigger.
     pub async fn spawn(config: Config) -> Self {
-        let app = Application::build(config).await.expect("server starts");
+        Self::spawn_with(config, Router::new()).await
+    }
+
+    /// Starts the service with `extra` routes behind the same layers.
+    pub async fn spawn_with(config: Config, extra: Router) -> Self {
+        let app = Application::build_with(config, extra)
+            .await
+            .expect("server starts");
         let addr = app.local_addr();
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(app.run_until(async {
@@ -68,9 +124,16 @@ impl TestApp {
     }
 
     /// Triggers shutdown and returns what the server returned.
-    pub async fn stop(self) -> io::Result<()> {
+    pub async fn stop(self) -> io::Result<Stopped> {
+        self.start_stopping()
+            .await
+            .expect("server task does not panic")
+    }
+
+    /// Starts the shutdown timeline; await the handle for its end.
+    pub fn start_stopping(self) -> JoinHandle<io::Result<Stopped>> {
         let _ = self.stop.send(());
-        self.server.await.expect("server task does not panic")
+        self.server
     }
 }
 
@@ -122,4 +185,144 @@ impl Drop for TempFile {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.0);
     }
+}
+
+/// The service's own binary, started as an operator would, with only the
+/// given `APP_*` variables and a free loopback port.
+pub struct Binary {
+    pub child: Child,
+    pub port: u16,
+    stdout: Arc<Mutex<Vec<String>>>,
+}
+
+pub const BINARY: &str = env!("CARGO_BIN_EXE_{{ cookiecutter.project_slug }}");
+
+impl Binary {
+    /// Starts the binary through `sh -c`, so `prefix` (such as `ulimit -Sn
+    /// 256;`) applies to it, and waits for its "listening" line.
+    pub fn start(vars: &[(&str, &str)], prefix: &str) -> Self {
+        let port = free_port();
+        let mut child = Command::new("sh")
+            .arg("-c")
+            .arg(format!("{prefix} exec \"$0\""))
+            .arg(BINARY)
+            .env_clear()
+            .env("APP_HOST", "127.0.0.1")
+            .env("APP_PORT", port.to_string())
+            .envs(vars.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = Arc::new(Mutex::new(Vec::new()));
+        let lines = Arc::clone(&stdout);
+        let pipe = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                lines.lock().unwrap().push(line);
+            }
+        });
+        let binary = Self {
+            child,
+            port,
+            stdout,
+        };
+        binary.wait_for_log(
+            |record| record["message"] == "listening",
+            Duration::from_secs(20),
+        );
+        binary
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::from((Ipv4Addr::LOCALHOST, self.port))
+    }
+
+    /// Sends a signal by name (`TERM`, `INT`) with the shell's `kill`.
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("sh")
+            .arg("-c")
+            .arg(format!("kill -{name} {}", self.child.id()))
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Waits up to `limit` for the process to exit; its status and how long
+    /// it took, or `None` (and the process is killed).
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<(ExitStatus, Duration)> {
+        let started = Instant::now();
+        while started.elapsed() < limit {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some((status, started.elapsed()));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        None
+    }
+
+    /// The JSON log lines written so far.
+    pub fn logs(&self) -> Vec<Value> {
+        self.stdout
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|line| serde_json::from_str(line).expect("every stdout line is JSON"))
+            .collect()
+    }
+
+    /// Waits for a log record for which `pick` is true.
+    pub fn wait_for_log(&self, pick: impl Fn(&Value) -> bool, limit: Duration) -> Value {
+        let started = Instant::now();
+        loop {
+            if let Some(record) = self.logs().into_iter().find(|record| pick(record)) {
+                return record;
+            }
+            assert!(
+                started.elapsed() < limit,
+                "no such log line: {:?}",
+                self.logs()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Resident memory in bytes, from /proc.
+    #[cfg(target_os = "linux")]
+    pub fn rss_bytes(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let kib: u64 = status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap();
+        kib * 1024
+    }
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs the binary to its end (it is expected to fail at start-up).
+pub fn run_binary(vars: &[(&str, &str)]) -> std::process::Output {
+    Command::new(BINARY)
+        .env_clear()
+        .env("APP_HOST", "127.0.0.1")
+        .envs(vars.iter().copied())
+        .output()
+        .unwrap()
+}
+
+/// A loopback port that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }

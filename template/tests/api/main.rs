@@ -6,6 +6,9 @@
 
 mod healthcheck;
 mod helpers;
+mod limits;
+mod logs;
 mod routes;
 mod shutdown;
+mod startup;
 mod tls;

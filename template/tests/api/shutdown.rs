@@ -1,18 +1,28 @@
-use std::time::Duration;
+//! The shutdown timeline: drain, stop accepting, finish or cut, exit.
+
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::routing::get;
 use reqwest::StatusCode;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
-use crate::helpers::{TestApp, spawn_upstream, test_config};
+use {{ cookiecutter.__crate_name }}::Config;
+use {{ cookiecutter.__crate_name }}::Stopped;
+use {{ cookiecutter.__crate_name }}::config::{DEFAULT_SHUTDOWN_DRAIN, DEFAULT_SHUTDOWN_TIMEOUT};
+
+use crate::helpers::{Binary, TestApp, spawn_upstream, test_config};
 
 #[tokio::test]
 async fn stops_when_triggered() {
     let app = TestApp::spawn(test_config()).await;
     assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
 
-    app.stop().await.expect("server stops cleanly");
+    let stopped = app.stop().await.expect("server stops cleanly");
+
+    assert_eq!(stopped, Stopped { cut: 0 });
 }
 
 #[tokio::test]
@@ -39,5 +49,129 @@ async fn in_flight_request_finishes_after_shutdown_starts() {
         .unwrap()
         .expect("in-flight request completes");
     assert_eq!(response.status(), StatusCode::OK);
-    stopped.expect("server stops cleanly");
+    assert_eq!(stopped.expect("server stops cleanly"), Stopped { cut: 0 });
+}
+
+#[tokio::test]
+async fn a_half_sent_request_cannot_hold_shutdown_past_its_deadline() {
+    // The header-read timeout is far away: only the shutdown deadline can
+    // end this connection.
+    let app = TestApp::spawn(Config {
+        header_read_timeout: Duration::from_secs(60),
+        shutdown_timeout: Duration::from_secs(1),
+        ..test_config()
+    })
+    .await;
+    let mut stuck = TcpStream::connect(app.addr).await.unwrap();
+    stuck.write_all(b"GET /heal").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    let started = Instant::now();
+    let stopped = tokio::time::timeout(Duration::from_secs(10), app.stop())
+        .await
+        .expect("shutdown ends within its deadline")
+        .unwrap();
+
+    assert_eq!(stopped, Stopped { cut: 1 });
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(900), "{took:?}");
+    assert!(took < Duration::from_secs(4), "{took:?}");
+}
+
+#[tokio::test]
+async fn readiness_fails_at_once_while_serving_continues_for_the_drain_delay() {
+    let app = TestApp::spawn(Config {
+        shutdown_drain: Duration::from_secs(2),
+        ..test_config()
+    })
+    .await;
+    let (client, addr) = (app.client.clone(), app.addr);
+    assert_eq!(app.get("/readyz").await.status(), StatusCode::OK);
+
+    let stopping = app.start_stopping();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    // New connections are still accepted, but readiness says "stop sending".
+    let fresh = crate::helpers::local_client();
+    let readyz = fresh
+        .get(format!("http://{addr}/readyz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(readyz.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let healthz = fresh
+        .get(format!("http://{addr}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(healthz.status(), StatusCode::OK);
+
+    let stopped = tokio::time::timeout(Duration::from_secs(10), stopping)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(stopped, Stopped { cut: 0 });
+    // After the drain the listener is closed.
+    assert!(
+        client
+            .get(format!("http://{addr}/healthz"))
+            .send()
+            .await
+            .is_err()
+    );
+}
+
+#[test]
+fn default_timeline_fits_docker_stop_and_kubernetes_with_a_pre_stop_sleep() {
+    // docker stop: 10 s from SIGTERM to SIGKILL. Keep 2 s of margin.
+    assert!(DEFAULT_SHUTDOWN_DRAIN + DEFAULT_SHUTDOWN_TIMEOUT <= Duration::from_secs(8));
+    // Kubernetes: a 30 s grace period includes a preStop sleep of up to 15 s.
+    assert!(
+        Duration::from_secs(15) + DEFAULT_SHUTDOWN_DRAIN + DEFAULT_SHUTDOWN_TIMEOUT
+            <= Duration::from_secs(25)
+    );
+}
+
+#[test]
+fn sigterm_with_a_stuck_client_exits_0_within_the_deadline_and_says_what_it_cut() {
+    let mut service = Binary::start(
+        &[
+            ("APP_SHUTDOWN_DRAIN_SECS", "1"),
+            ("APP_SHUTDOWN_TIMEOUT_SECS", "2"),
+            ("APP_HEADER_READ_TIMEOUT_SECS", "60"),
+        ],
+        "",
+    );
+    let mut stuck = std::net::TcpStream::connect(service.addr()).unwrap();
+    std::io::Write::write_all(&mut stuck, b"GET /heal").unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+
+    service.signal("TERM");
+    let (status, took) = service
+        .wait_exit(Duration::from_secs(10))
+        .expect("the service exits within drain + deadline");
+
+    assert_eq!(status.code(), Some(0));
+    assert!(took < Duration::from_secs(6), "{took:?}");
+    let cut = service.wait_for_log(|r| r["message"] == "stopped", Duration::from_secs(1));
+    assert_eq!(cut["cut"], 1);
+}
+
+#[test]
+fn a_second_signal_exits_at_once() {
+    let mut service = Binary::start(&[("APP_SHUTDOWN_DRAIN_SECS", "30")], "");
+
+    service.signal("TERM");
+    service.wait_for_log(
+        |r| r["message"] == "received SIGTERM, shutting down",
+        Duration::from_secs(5),
+    );
+    service.signal("INT");
+    let (status, took) = service
+        .wait_exit(Duration::from_secs(5))
+        .expect("the second signal ends the process");
+
+    assert_eq!(status.code(), Some(130));
+    assert!(took < Duration::from_secs(3), "{took:?}");
 }

@@ -18,7 +18,7 @@ use {{ cookiecutter.__crate_name }}::StartupError;
 use {{ cookiecutter.__crate_name }}::client;
 use {{ cookiecutter.__crate_name }}::error_chain;
 
-use crate::helpers::{TempFile, TestApp, error_message, test_config};
+use crate::helpers::{TempFile, TestApp, error_message, logs_of_request, test_config};
 
 /// An HTTPS server answering every request with an empty 200, and the PEM of
 /// the CA that signed its certificate.
@@ -144,7 +144,7 @@ async fn upstream_route_works_over_https() {
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(
         response.json::<Value>().await.unwrap(),
-        json!({"upstream": server.url(), "status": 200, "ok": true})
+        json!({"upstream": format!("https://{}", server.addr), "status": 200, "ok": true})
     );
 }
 
@@ -153,10 +153,21 @@ async fn upstream_route_reports_certificate_errors_as_502() {
     let server = TlsServer::spawn().await;
     let app = TestApp::with_upstream(&server.url()).await;
 
-    let response = app.get("/upstream").await;
+    let response = app
+        .client
+        .get(app.url("/upstream"))
+        .header("x-request-id", "tls-test-502")
+        .send()
+        .await
+        .unwrap();
 
     assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
-    let error = error_message(response).await;
+    assert_eq!(error_message(response).await, "upstream unavailable");
+    let logged = logs_of_request("tls-test-502");
+    let error = logged
+        .iter()
+        .find_map(|line| line["error"].as_str())
+        .expect("the failure is logged");
     assert!(error.contains("invalid peer certificate"), "{error}");
 }
 
