@@ -1,22 +1,22 @@
 """Measure what the answers cost: size, build time, start-up, memory, throughput and latency.
 
-Usage: python scripts/benchmark.py [--runs N] [--seconds S] [--skip-images] [--skip-load] [--musl]
+Usage: python scripts/benchmark.py [--runs N] [--seconds S] [--skip-load]   (as root)
 
-Sizes: the defaults and each size-relevant answer changed alone, built static with cargo
-auditable as the Containerfile does, and (as root, with buildah) the Containerfile's runtime
-stage around each binary; gzip -9 of the image archive stands for what a registry stores.
-Builds of the defaults (sources already downloaded): cold and after touching src/main.rs, both
-as the Containerfile builds (release, static, cargo auditable) and as a developer does (plain
-`cargo build`, dev profile). Load (wrk on loopback): the defaults, allocator=system, opt_level=3
-and a reference build (Cargo's default release profile, dynamic glibc): start-up to the first
-200 on /healthz, resident memory idle and at its peak under load, requests per second and
-p50/p99 latency on /healthz and /readyz (both answer JSON) at 1 and 64 connections. Every timed
-figure is the median of N runs with the spread (max - min) beside it.
+Sizes: the defaults, each size-relevant answer changed alone, and the defaults for arm64, each
+built into its image from its own Containerfile with scripts/build_image's code (real musl,
+cargo auditable, FROM scratch): the binary, the image as `docker save` writes it, and its one
+layer gzip-compressed at level 6, as registries store it and as the blog recipe's published
+figures are. Image builds of the defaults: cold (a new service; the builder stand-in and the
+cargo tools layer already built) and after touching src/main.rs (cargo-chef's dependency layer
+reused); and a developer's plain `cargo build` on the host, cold and after touching. Load (wrk
+on loopback): the image binaries of the defaults, allocator=system and opt_level=3, and a
+reference (Cargo's default release profile, dynamic glibc, built on the host): start-up to the
+first 200 on /healthz, resident memory idle and at its peak under load, requests per second and
+p50/p99 latency on /healthz and /readyz (both answer JSON) at 1 and 64 connections. Host-built
+timings and load figures are the median of N runs with the spread (max - min) beside them;
+image builds run once each.
 
-Writes bench-results/latest.json and bench-results/latest.md and prints the Markdown. Binaries
-are glibc with +crt-static (rustup has no musl standard library here); with --musl (after
-`bash scripts/musl_toolchain`) the defaults and allocator=system are also built for
-x86_64-unknown-linux-musl with Debian's rustc-web, sized, imaged and loaded like the others.
+Writes bench-results/latest.json and bench-results/latest.md and prints the Markdown.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from collections.abc import Callable
@@ -40,62 +41,56 @@ import tomlkit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tooling import loadtest, musl
-from tooling.cargo import HOST_TARGET, STATIC_RUSTFLAGS, package_name, tree_packages
-from tooling.image import Buildah
+from tooling import loadtest
+from tooling.cargo import HOST_TARGET, tree_packages
+from tooling.image import MUSL_TARGETS, Buildah, build_image
 from tooling.questions import REPO_ROOT
 from tooling.render import render_with_copier
 from tooling.sbom import embedded_dependencies
 
 RESULTS_DIR = REPO_ROOT / "bench-results"
 MIB = 1024 * 1024
-# The issue's size target for the default image, SBOM and unwinding included.
-TARGET_IMAGE_MIB = 1.5
+DEFAULTS = "defaults (z, unwind, mimalloc)"
 SIZE_VARIANTS = {
-    "defaults (z, unwind, mimalloc)": {},
+    DEFAULTS: {},
     "opt_level=s": {"opt_level": "s"},
     "opt_level=3": {"opt_level": "3"},
     "panic_strategy=abort": {"panic_strategy": "abort"},
     "allocator=system": {"allocator": "system"},
+    "target_arches=arm64": {"target_arches": "arm64"},
 }
 # The answers that change speed: the allocator, and optimising for speed instead of size.
-LOAD_VARIANTS = ["defaults (z, unwind, mimalloc)", "allocator=system", "opt_level=3"]
-MUSL_VARIANTS = {
-    "musl: defaults (mimalloc)": [],
-    "musl: allocator=system": ["--no-default-features"],
-}
+LOAD_VARIANTS = [DEFAULTS, "allocator=system", "opt_level=3"]
 REFERENCE = "reference: Cargo's default release profile, dynamic glibc"
-# Published figures of the blog recipe this template grew from; not measured here.
-BLOG_RECIPE_IMAGES_MIB = {"blog recipe, panic = unwind": 2.1, "blog recipe, panic = abort": 1.89}
+# The blog recipe this template grew from, rebuilt with rustc 1.95 for musl (size profile,
+# cargo-auditable, crt-static); gzip-compressed layer MiB, which match its published figures.
+BLOG_RECIPE_LAYER_GZIP_MIB = {
+    "blog recipe, panic = unwind": 2.09,
+    "blog recipe, panic = abort": 1.89,
+}
 # Build timings: key in the results file, and its row in the Markdown table.
 BUILD_MEASURES = {
-    "cold_release": "cold release build (cargo auditable, static; sources downloaded)",
-    "touched_release": "release rebuild after touching src/main.rs",
-    "cold_dev": "cold `cargo build` (dev profile)",
+    "cold_image": "cold `scripts/build_image` of a new service (stand-in, cargo tools cached)",
+    "touched_image": "`scripts/build_image` after touching src/main.rs",
+    "cold_dev": "cold `cargo build` on the host (dev profile)",
     "touched_dev": "`cargo build` after touching src/main.rs",
 }
 ROUTES = ["/healthz", "/readyz"]
 CONNECTIONS = [1, 64]
 
 
-def cargo_build(
-    project: Path, target_dir: Path, *, release: bool = True, static_auditable: bool = True
-) -> float:
-    env = dict(os.environ, CARGO_TARGET_DIR=str(target_dir))
-    env.pop("RUSTFLAGS", None)
-    command = ["cargo", "build", "--quiet", "--locked", "--target", HOST_TARGET]
-    if release:
-        command.append("--release")
-    if static_auditable:
-        env["RUSTFLAGS"] = STATIC_RUSTFLAGS
-        command.insert(1, "auditable")
+def timed(action: Callable[[], object]) -> float:
     started = time.perf_counter()
-    subprocess.run(command, cwd=project, env=env, check=True)
+    action()
     return time.perf_counter() - started
 
 
-def binary_path(project: Path, target_dir: Path) -> Path:
-    return target_dir / HOST_TARGET / "release" / package_name(project)
+def host_build(project: Path, target_dir: Path, *, release: bool) -> float:
+    env = dict(os.environ, CARGO_TARGET_DIR=str(target_dir))
+    env.pop("RUSTFLAGS", None)
+    command = ["cargo", "build", "--quiet", "--locked", "--target", HOST_TARGET]
+    command += ["--release"] if release else []
+    return timed(lambda: subprocess.run(command, cwd=project, env=env, check=True))
 
 
 def without_release_profile(project: Path) -> Path:
@@ -106,8 +101,12 @@ def without_release_profile(project: Path) -> Path:
     return project
 
 
-def gzip_size(path: Path) -> int:
-    return len(gzip.compress(path.read_bytes(), compresslevel=9))
+def layer_gzip_bytes(archive: Path) -> int:
+    """The image's one layer tar, gzip level 6, as a registry would store it."""
+    with tarfile.open(archive) as image:
+        manifest = json.load(image.extractfile("manifest.json"))
+        (layer,) = manifest[0]["Layers"]
+        return len(gzip.compress(image.extractfile(layer).read(), compresslevel=6))
 
 
 def median_and_spread(values: list[float], digits: int = 1) -> dict[str, float]:
@@ -126,80 +125,58 @@ def cpu_model() -> str:
     return platform.machine()
 
 
-def build_binaries(workdir: Path, with_musl: bool) -> dict[str, Path]:
-    """Every variant's binary, copied aside (later builds reuse the target folder)."""
-    target_dir = workdir / "target"
-    binaries = {}
+def build_images(buildah: Buildah, workdir: Path) -> tuple[list[dict], dict[str, Path]]:
+    """Each variant's image: size rows, and the binaries copied out of the images."""
+    rows, binaries = [], {}
     for index, (label, answers) in enumerate(SIZE_VARIANTS.items()):
         slug = f"bench-{index}"
         project = render_with_copier(workdir / slug, {**answers, "project_slug": slug})
-        cargo_build(project, target_dir)
-        binaries[label] = Path(shutil.copy2(binary_path(project, target_dir), workdir / slug))
+        arch = "arm64" if answers.get("target_arches") == "arm64" else "amd64"
+        tag = build_image(project, arch, buildah=buildah)
+        binary = buildah.copy_out(tag, "/app", workdir / f"{slug}.app")
+        archive = buildah.save(tag, workdir / f"{slug}.tar")
+        rows.append(
+            {
+                "variant": label,
+                "binary_bytes": binary.stat().st_size,
+                "sbom_packages": len(embedded_dependencies(binary)["packages"]),
+                "image_archive_bytes": archive.stat().st_size,
+                "layer_gzip_bytes": layer_gzip_bytes(archive),
+            }
+        )
+        binaries[label] = binary
     reference = without_release_profile(
         render_with_copier(workdir / "bench-reference", {"project_slug": "bench-reference"})
     )
-    cargo_build(reference, target_dir, static_auditable=False)
-    binaries[REFERENCE] = Path(shutil.copy2(binary_path(reference, target_dir), workdir / "ref"))
-    if with_musl:
-        project = render_with_copier(workdir / "bench-musl", {"project_slug": "bench-musl"})
-        for index, (label, cargo_args) in enumerate(MUSL_VARIANTS.items()):
-            built = musl.build(project, workdir / "musl-target", *cargo_args)
-            binaries[label] = Path(shutil.copy2(built, workdir / f"musl-{index}"))
-    return binaries
+    host_build(reference, workdir / "target", release=True)
+    built = workdir / "target" / HOST_TARGET / "release" / "bench-reference"
+    binaries[REFERENCE] = Path(shutil.copy2(built, workdir / "reference"))
+    rows.append({"variant": REFERENCE, "binary_bytes": binaries[REFERENCE].stat().st_size})
+    return rows, binaries
 
 
-def measure_sizes(binaries: dict[str, Path], workdir: Path, with_images: bool) -> list[dict]:
-    buildah = Buildah(workdir / "buildah") if with_images else None
-    containerfile = render_with_copier(workdir / "containerfile", {}) / "Containerfile"
-    rows = []
-    for index, (label, binary) in enumerate(binaries.items()):
-        sbom = embedded_dependencies(binary)
-        row: dict[str, object] = {
-            "variant": label,
-            "binary_bytes": binary.stat().st_size,
-            "sbom_packages": len(sbom["packages"]) if sbom else 0,
-        }
-        # The reference is dynamically linked: it would not run from a scratch image.
-        if buildah and label != REFERENCE:
-            tag = buildah.build_runtime_stage(
-                containerfile, binary, workdir / f"image-{index}", f"localhost/bench-{index}"
-            )
-            archive = buildah.save(tag, workdir / f"image-{index}.tar")
-            row["image_archive_bytes"] = archive.stat().st_size
-            row["image_gzip_bytes"] = gzip_size(archive)
-        rows.append(row)
-    return rows
-
-
-def measure_build_times(workdir: Path, runs: int) -> dict[str, object]:
-    """Release builds as the Containerfile runs them, and a developer's plain `cargo build`."""
+def measure_build_times(buildah: Buildah, workdir: Path, runs: int) -> dict[str, object]:
+    """The image build as users run it, and a developer's plain `cargo build`."""
     project = render_with_copier(workdir / "timed-service", {"project_slug": "timed-service"})
-    subprocess.run(["cargo", "fetch", "--locked", "--quiet"], cwd=project, check=True)
-    target_dir = workdir / "timed-target"
     main_rs = project / "src" / "main.rs"
-
-    def release_build() -> float:
-        return cargo_build(project, target_dir)
-
-    def dev_build() -> float:
-        return cargo_build(project, target_dir, release=False, static_auditable=False)
-
-    figures: dict[str, list[float]] = {name: [] for name in BUILD_MEASURES}
+    target_dir = workdir / "timed-target"
+    seconds: dict[str, list[float]] = {name: [] for name in BUILD_MEASURES}
+    seconds["cold_image"].append(timed(lambda: build_image(project, buildah=buildah)))
+    main_rs.write_text(main_rs.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    seconds["touched_image"].append(timed(lambda: build_image(project, buildah=buildah)))
+    subprocess.run(["cargo", "fetch", "--locked", "--quiet"], cwd=project, check=True)
     for _ in range(runs):
         shutil.rmtree(target_dir, ignore_errors=True)
-        figures["cold_release"].append(release_build())
-        figures["cold_dev"].append(dev_build())
+        seconds["cold_dev"].append(host_build(project, target_dir, release=False))
     for _ in range(runs):
         main_rs.touch()
-        figures["touched_release"].append(release_build())
-        main_rs.touch()
-        figures["touched_dev"].append(dev_build())
+        seconds["touched_dev"].append(host_build(project, target_dir, release=False))
     lock_text = (project / "Cargo.lock").read_text(encoding="utf-8")
-    normal_graph = tree_packages(project, edges="normal", target=HOST_TARGET)
+    normal_graph = tree_packages(project, edges="normal", target=MUSL_TARGETS["amd64"])
     return {
         "crates_in_lock": lock_text.count("[[package]]"),
         "crates_compiled": len({name for name, _ in normal_graph}),
-        "seconds": {name: median_and_spread(values) for name, values in figures.items()},
+        "seconds": {name: median_and_spread(values) for name, values in seconds.items()},
     }
 
 
@@ -245,20 +222,20 @@ def spread(figure: dict[str, float], unit: str = "") -> str:
 def markdown(results: dict) -> str:
     lines = [f"Machine: {results['machine']}; {results['date']}.", ""]
     lines += [
-        "| variant | binary bytes | binary MiB | image archive MiB | image gzip MiB |",
+        "| variant | binary bytes | binary MiB | image archive MiB | layer gzip MiB |",
         "| --- | ---: | ---: | ---: | ---: |",
     ]
     for row in results["sizes"]:
         lines.append(
             f"| {row['variant']} | {row['binary_bytes']} | {mib(row['binary_bytes'])} "
-            f"| {mib(row.get('image_archive_bytes'))} | {mib(row.get('image_gzip_bytes'))} |"
+            f"| {mib(row.get('image_archive_bytes'))} | {mib(row.get('layer_gzip_bytes'))} |"
         )
     lines += [
-        f"| {label} (published) | | | {size} | |" for label, size in BLOG_RECIPE_IMAGES_MIB.items()
+        f"| {label} (rebuilt here) | | | | {size} |"
+        for label, size in BLOG_RECIPE_LAYER_GZIP_MIB.items()
     ]
-    lines += ["", f"Target for the default image: {TARGET_IMAGE_MIB} MiB.", ""]
     build = results["build"]
-    lines += ["| build measure (defaults) | value |", "| --- | --- |"]
+    lines += ["", "| build measure (defaults) | value |", "| --- | --- |"]
     lines += [
         f"| crates in Cargo.lock / compiled for the target | {build['crates_in_lock']} / "
         f"{build['crates_compiled']} |",
@@ -295,32 +272,28 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="repeats of each timed figure")
     parser.add_argument("--seconds", type=int, default=5, help="length of each wrk run")
-    parser.add_argument("--skip-images", action="store_true", help="binaries only (no buildah)")
     parser.add_argument("--skip-load", action="store_true", help="no wrk runs")
-    parser.add_argument(
-        "--musl", action="store_true", help="add musl rows (scripts/musl_toolchain)"
-    )
     args = parser.parse_args()
-    if args.musl and not musl.available():
-        parser.error("the musl toolchain is missing: run bash scripts/musl_toolchain")
-    with_images = not args.skip_images and os.geteuid() == 0 and bool(shutil.which("buildah"))
+    if os.geteuid() != 0 or not shutil.which("buildah"):
+        parser.error("the images are built with buildah as root: run bash scripts/bootstrap")
     if not args.skip_load and not shutil.which("wrk"):
         parser.error("wrk is missing: apt-get install wrk (or pass --skip-load)")
 
+    buildah = Buildah()
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        binaries = build_binaries(workdir, args.musl)
+        sizes, binaries = build_images(buildah, workdir)
         results = {
             "machine": f"{os.cpu_count()} cores, {cpu_model()}",
             "date": date.today().isoformat(),
             "runs": args.runs,
-            "sizes": measure_sizes(binaries, workdir, with_images),
-            "build": measure_build_times(workdir, args.runs),
+            "sizes": sizes,
+            "build": measure_build_times(buildah, workdir, args.runs),
             "load": {}
             if args.skip_load
             else {
                 label: measure_load(binaries[label], args.runs, args.seconds)
-                for label in [*LOAD_VARIANTS, REFERENCE, *(MUSL_VARIANTS if args.musl else [])]
+                for label in [*LOAD_VARIANTS, REFERENCE]
             },
         }
 
