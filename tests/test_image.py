@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -135,6 +136,8 @@ def test_image_runs_as_non_root_passes_healthcheck_and_stops_on_sigterm(buildah,
     with serving_in_image(buildah, built_image.tag, None if low_port else free_port()) as served:
         pid = served.listening_pid()
         assert uids_of(pid) == {SERVICE_USER}
+        with urllib.request.urlopen(f"http://127.0.0.1:{served.port}/healthz", timeout=10) as reply:
+            assert (reply.status, json.loads(reply.read())) == (200, {"status": "ok"})
         healthcheck = served.run("/app", "healthcheck")
         assert healthcheck.returncode == 0, healthcheck.stderr
         os.kill(pid, signal.SIGTERM)

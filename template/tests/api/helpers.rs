@@ -195,7 +195,11 @@ pub struct Binary {
     stdout: Arc<Mutex<Vec<String>>>,
 }
 
-pub const BINARY: &str = env!("CARGO_BIN_EXE_{{ cookiecutter.project_slug }}");
+/// The service's binary as Cargo built it for these tests. A function, not a constant: with the
+/// longest package name the constant's line would need rustfmt's wrapping.
+pub fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_{{ cookiecutter.project_slug }}")
+}
 
 impl Binary {
     /// Starts the binary through `sh -c`, so `prefix` (such as `ulimit -Sn
@@ -205,7 +209,7 @@ impl Binary {
         let mut child = Command::new("sh")
             .arg("-c")
             .arg(format!("{prefix} exec \"$0\""))
-            .arg(BINARY)
+            .arg(binary())
             .env_clear()
             .env("APP_HOST", "127.0.0.1")
             .env("APP_PORT", port.to_string())
@@ -310,7 +314,7 @@ impl Drop for Binary {
 
 /// Runs the binary to its end (it is expected to fail at start-up).
 pub fn run_binary(vars: &[(&str, &str)]) -> std::process::Output {
-    Command::new(BINARY)
+    Command::new(binary())
         .env_clear()
         .env("APP_HOST", "127.0.0.1")
         .envs(vars.iter().copied())
