@@ -27,11 +27,13 @@ BUILD_COMBINATIONS: dict[str, dict[str, str]] = {
 }
 
 # Answer rows whose image is built from their own Containerfile, once per run, and reused by
-# every image check. Between them they cover both architectures, the low-port capability and
-# every size-relevant choice that differs from the defaults.
+# every image check. Between them they cover both architectures (the two-platform Containerfile
+# built for its arm64 half; its amd64 half takes the defaults' path), the low-port capability
+# and every size-relevant choice that differs from the defaults.
 IMAGE_ROWS: dict[str, dict[str, Any]] = {
     "defaults": {"project_slug": "svc-defaults"},
     "arm64": {"project_slug": "svc-arm64", "target_arches": "arm64"},
+    "both-arches-arm64-half": {"project_slug": "svc-both", "target_arches": "amd64+arm64"},
     "low-port-abort-s-system": {
         "project_slug": "svc-low-port",
         "http_port": "81",
@@ -83,4 +85,5 @@ def built_image(
     answers = IMAGE_ROWS[request.param]
     workdir = tmp_path_factory.mktemp(f"image-{request.param}")
     project = render_with_copier(workdir / answers["project_slug"], answers)
-    return build_row_image(buildah, project, workdir)
+    arch = "arm64" if answers.get("target_arches") == "amd64+arm64" else None
+    return build_row_image(buildah, project, workdir, arch)

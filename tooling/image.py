@@ -24,7 +24,10 @@ from tooling.builder_standin import REPO_ROOT, OfficialImage, ensure_standin
 STORE = REPO_ROOT / "build" / "buildah"
 MUSL_TARGETS = {"amd64": "x86_64-unknown-linux-musl", "arm64": "aarch64-unknown-linux-musl"}
 ARCHES = tuple(MUSL_TARGETS)
-HOST_ARCH = {"x86_64": "amd64", "aarch64": "arm64"}[platform.machine()]
+# The build machine's own platform; macOS calls aarch64 "arm64".
+HOST_ARCH = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(
+    platform.machine(), "amd64"
+)
 
 
 class Buildah:
@@ -127,9 +130,11 @@ class BuiltImage:
         return MUSL_TARGETS[self.arch]
 
 
-def build_row_image(buildah: Buildah, project: Path, workdir: Path) -> BuiltImage:
-    """Build `project`'s image for the first platform its Containerfile names."""
-    arch = containerfile_arches(project)[0]
+def build_row_image(
+    buildah: Buildah, project: Path, workdir: Path, arch: str | None = None
+) -> BuiltImage:
+    """Build `project`'s image for `arch`, by default the first platform its Containerfile names."""
+    arch = arch or containerfile_arches(project)[0]
     tag = build_image(project, arch, buildah=buildah)
     binary = buildah.copy_out(tag, "/app", workdir / "app")
     archive = buildah.save(tag, workdir / "image.tar")
