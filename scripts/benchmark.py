@@ -1,6 +1,6 @@
 """Measure what the answers cost: size, build time, start-up, memory, throughput and latency.
 
-Usage: python scripts/benchmark.py [--runs N] [--seconds S] [--skip-load]   (as root)
+Usage: .venv/bin/python scripts/benchmark.py [--runs N] [--seconds S] [--skip-load]   (as root)
 
 Sizes: the defaults, each size-relevant answer changed alone, and the defaults for arm64, each
 built into its image from its own Containerfile with scripts/build_image's code (real musl,
@@ -231,7 +231,7 @@ def markdown(results: dict) -> str:
             f"| {mib(row.get('image_archive_bytes'))} | {mib(row.get('layer_gzip_bytes'))} |"
         )
     lines += [
-        f"| {label} (rebuilt here) | | | | {size} |"
+        f"| {label} (fixed figure, rebuilt once) | | | | {size} |"
         for label, size in BLOG_RECIPE_LAYER_GZIP_MIB.items()
     ]
     build = results["build"]

@@ -53,8 +53,10 @@ def test_target_architectures_decide_the_musl_targets(render, arches, triples):
 
 def test_builder_is_the_official_debian_image_the_stand_in_reproduces(render):
     """The image tests replace RUST_IMAGE only, by a stand-in of this Rust version and suite."""
-    official = OfficialImage.pinned_in(render() / "Containerfile")
+    containerfile = render() / "Containerfile"
+    official = OfficialImage.pinned_in(containerfile)
 
+    assert "ARG RUST_IMAGE=docker.io/library/rust:" in containerfile.read_text(encoding="utf-8")
     assert official.debian_suite == "bookworm"
     assert re.fullmatch(r"\d+\.\d+\.\d+", official.rust_version)
 

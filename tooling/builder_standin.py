@@ -107,11 +107,16 @@ def _debian_root_archive(suite: str) -> Path:
         return archive
     with tempfile.TemporaryDirectory(dir=_cache_dir()) as scratch:
         root = Path(scratch) / "rootfs"
-        subprocess.run(
+        made = subprocess.run(
             ["debootstrap", "--variant=minbase", suite, str(root), _debian_mirror()],
-            check=True,
             capture_output=True,
+            text=True,
+            check=False,
         )
+        if made.returncode != 0:
+            log = root / "debootstrap" / "debootstrap.log"
+            details = log.read_text(errors="replace")[-2000:] if log.exists() else made.stderr
+            raise RuntimeError(f"debootstrap {suite} failed ({made.returncode}):\n{details}")
         partial = archive.with_suffix(".partial")
         subprocess.run(["tar", "-C", str(root), "-cf", str(partial), "."], check=True)
         partial.rename(archive)
