@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tooling import loadtest
 from tooling.cargo import HOST_TARGET, tree_packages
-from tooling.image import MUSL_TARGETS, Buildah, build_image
+from tooling.image import MUSL_TARGETS, Buildah, build_image, build_row_image
 from tooling.questions import REPO_ROOT
 from tooling.render import render_with_copier
 from tooling.sbom import embedded_dependencies
@@ -130,21 +130,21 @@ def build_images(buildah: Buildah, workdir: Path) -> tuple[list[dict], dict[str,
     rows, binaries = [], {}
     for index, (label, answers) in enumerate(SIZE_VARIANTS.items()):
         slug = f"bench-{index}"
+        variant_dir = workdir / f"{slug}-image"
+        variant_dir.mkdir()
         project = render_with_copier(workdir / slug, {**answers, "project_slug": slug})
-        arch = "arm64" if answers.get("target_arches") == "arm64" else "amd64"
-        tag = build_image(project, arch, buildah=buildah)
-        binary = buildah.copy_out(tag, "/app", workdir / f"{slug}.app")
-        archive = buildah.save(tag, workdir / f"{slug}.tar")
+        # The image tests' own build: the Containerfile's first platform, binary and archive.
+        image = build_row_image(buildah, project, variant_dir)
         rows.append(
             {
                 "variant": label,
-                "binary_bytes": binary.stat().st_size,
-                "sbom_packages": len(embedded_dependencies(binary)["packages"]),
-                "image_archive_bytes": archive.stat().st_size,
-                "layer_gzip_bytes": layer_gzip_bytes(archive),
+                "binary_bytes": image.binary.stat().st_size,
+                "sbom_packages": len(embedded_dependencies(image.binary)["packages"]),
+                "image_archive_bytes": image.archive.stat().st_size,
+                "layer_gzip_bytes": layer_gzip_bytes(image.archive),
             }
         )
-        binaries[label] = binary
+        binaries[label] = image.binary
     reference = without_release_profile(
         render_with_copier(workdir / "bench-reference", {"project_slug": "bench-reference"})
     )
