@@ -58,6 +58,8 @@ CHOICES = {
     "target_arches": ["amd64", "arm64", "amd64+arm64"],
     "ci": ["github", "gitlab", "none"],
     "template_updates": ["workflow", "renovate", "none"],
+    "metrics": ["prometheus", "none"],
+    "deploy": ["helm", "none"],
 }
 
 
