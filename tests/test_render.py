@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import re
 
 import pytest
 import tomlkit
 import yaml
 
 from tests.helpers import leftover_template_syntax
+from tooling.image import MUSL_TARGETS
 from tooling.questions import choice_matrix, choices, combination_id, questions
 
 CHOICE_MATRIX = choice_matrix()
@@ -52,6 +54,19 @@ def test_every_choice_combination_renders_its_answers(render, answers):
     assert profile["panic"] == answers["panic_strategy"]
     expected_default = ["mimalloc"] if answers["allocator"] == "mimalloc" else []
     assert manifest["features"]["default"] == expected_default
+
+    # The musl targets the image builds link statically, relocations packed (ASLR kept).
+    config = tomlkit.parse((project / ".cargo" / "config.toml").read_text(encoding="utf-8"))
+    targets = config.unwrap()["target"]
+    assert set(targets) == {MUSL_TARGETS[arch] for arch in answers["target_arches"].split("+")}
+    for table in targets.values():
+        flags = list(zip(table["rustflags"][::2], table["rustflags"][1::2], strict=True))
+        assert flags == [
+            ("-C", "target-feature=+crt-static"),
+            ("-C", "link-arg=-zpack-relative-relocs"),
+        ]
+    containerfile = (project / "Containerfile").read_text(encoding="utf-8")
+    assert not re.search(r"\bRUSTFLAGS=", containerfile), "would replace the config's flags"
 
 
 def test_default_answers_give_a_rustls_only_size_optimised_service(render):

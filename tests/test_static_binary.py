@@ -8,10 +8,13 @@ Binaries for another architecture than the machine's run under qemu user-mode em
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
+from tests.conftest import IMAGE_ROWS
 from tests.helpers import elf_headers, is_fully_static
 from tests.service import (
     can_chroot,
@@ -21,7 +24,9 @@ from tests.service import (
     running_service,
     service_env,
 )
+from tooling.binary_size import section_sizes
 from tooling.cargo import package_name, tree_packages
+from tooling.image import HOST_ARCH
 from tooling.sbom import embedded_dependencies
 
 pytestmark = pytest.mark.slow
@@ -30,6 +35,10 @@ pytestmark = pytest.mark.slow
 # then the deadline for requests in flight) must end well inside that.
 SHUTDOWN_TIMEOUT_SECONDS = 10
 ELF_MACHINES = {"amd64": "Advanced Micro Devices X86-64", "arm64": "AArch64"}
+# Rows whose binary runs natively here; under qemu the emulator, not the kernel, places it.
+NATIVE_ROWS = [
+    row for row, answers in IMAGE_ROWS.items() if answers.get("target_arches", "amd64") == HOST_ARCH
+]
 
 
 def crates_in_tree(built_image, edges):
@@ -70,6 +79,37 @@ def test_sbom_lists_exactly_the_crates_built_for_the_target(built_image):
     assert linked <= runtime <= crates_in_tree(built_image, "normal")
     roots = [name for (name, _), package in packages.items() if package.get("root")]
     assert roots == [package_name(built_image.project)]
+
+
+def test_binary_packs_its_relocations(built_image):
+    """RELR: the relative relocations ASLR needs are one small table (.cargo/config.toml)."""
+    sections = section_sizes(built_image.binary)
+
+    assert sections.get(".relr.dyn", 0) > 0
+    # Only relocations that are not relative remain unpacked: a few entries at most.
+    assert sections.get(".rela.dyn", 0) < 4096
+    # Control: a Rust executable as `cargo install` links it keeps them unpacked, one by one.
+    ordinary = section_sizes(Path(shutil.which("cargo-auditable")).resolve())
+    assert ".relr.dyn" not in ordinary
+    assert ordinary[".rela.dyn"] >= 4096
+
+
+def load_address(command, binary):
+    """Where the kernel mapped the first page of `binary`, started by `command`, this time."""
+    with running_service(command) as service:
+        maps = Path(f"/proc/{service.process.pid}/maps").read_text(encoding="utf-8")
+    first = next(line for line in maps.splitlines() if line.endswith(str(binary)))
+    return int(first.split("-")[0], 16)
+
+
+@pytest.mark.parametrize("built_image", NATIVE_ROWS, indirect=True)
+def test_binary_loads_at_a_random_address_every_time(built_image):
+    """ASLR: the static executable is position-independent, with its relocations packed."""
+    binary = built_image.binary
+    assert load_address([str(binary)], binary) != load_address([str(binary)], binary)
+    # Control: with randomisation switched off for it, the same binary loads where it did before.
+    fixed = [shutil.which("setarch"), "--addr-no-randomize", str(binary)]
+    assert load_address(fixed, binary) == load_address(fixed, binary)
 
 
 @pytest.mark.skipif(not can_chroot(), reason="chroot into an empty root needs root")
