@@ -55,6 +55,7 @@ CHOICES = {
     "allocator": ["mimalloc", "system"],
     "panic_strategy": ["unwind", "abort"],
     "opt_level": ["z", "s", "3"],
+    "toolchain": ["stable", "nightly-size"],
     "target_arches": ["amd64", "arm64", "amd64+arm64"],
     "ci": ["github", "gitlab", "none"],
     "template_updates": ["workflow", "renovate", "none"],

@@ -66,6 +66,8 @@ def test_every_choice_combination_renders_its_answers(render, answers):
             ("-C", "link-arg=-zpack-relative-relocs"),
         ]
     containerfile = (project / "Containerfile").read_text(encoding="utf-8")
+    nightly = re.findall(r"^ARG RUST_NIGHTLY=nightly-\d{4}-\d{2}-\d{2}$", containerfile, re.M)
+    assert len(nightly) == (answers["toolchain"] == "nightly-size")
     assert not re.search(r"\bRUSTFLAGS=", containerfile), "would replace the config's flags"
 
 
