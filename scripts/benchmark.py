@@ -1,20 +1,30 @@
-"""Measure what the answers cost: size, build time, start-up, memory, throughput and latency.
+"""Measure what the answers cost: size and where it goes, build time, start-up, memory, throughput.
 
-Usage: .venv/bin/python scripts/benchmark.py [--runs N] [--seconds S] [--skip-load]   (as root)
+Usage: .venv/bin/python scripts/benchmark.py [--only PART,...] [--runs N] [--seconds S]
+       [--skip-load]   (as root; PART: sizes, breakdown, levers, builds, load; default all)
 
-Sizes: the defaults, each size-relevant answer changed alone, and the defaults for arm64, each
+sizes: the defaults, each size-relevant answer changed alone, and the defaults for arm64, each
 built into its image from its own Containerfile with scripts/build_image's code (real musl,
-cargo auditable, FROM scratch): the binary, the image as `docker save` writes it, and its one
-layer gzip-compressed at level 6, as registries store it and as the blog recipe's published
-figures are. Image builds of the defaults: cold (a new service; the builder stand-in and the
-cargo tools layer already built) and after touching src/main.rs (cargo-chef's dependency layer
-reused); and a developer's plain `cargo build` on the host, cold and after touching. Load (wrk
-on loopback): the image binaries of the defaults, allocator=system and opt_level=3, and a
-reference (Cargo's default release profile, dynamic glibc, built on the host): start-up to the
-first 200 on /healthz, resident memory idle and at its peak under load, requests per second and
-p50/p99 latency on /healthz and /readyz (both answer JSON) at 1 and 64 connections. Host-built
-timings and load figures are the median of N runs with the spread (max - min) beside them;
-image builds run once each.
+cargo auditable, FROM scratch): the binary, the image as `docker save` writes it, its one layer
+gzip-compressed at level 6 (as registries store it and as the blog recipe's published figures
+are) with the ratio to the blog recipe's layer of the same panic strategy, the layer as buildah
+itself compresses it for a registry, and the binary's bytes by kind of ELF section.
+breakdown: cargo-bloat's account of the code of each amd64 variant on the stable toolchain, by
+crate, and the largest functions of the defaults (a host build for the same musl target with the
+same profile and `.cargo/config.toml`, symbols kept).
+levers: each way to shrink the defaults in tooling/size_levers.py, one change per build: a kept
+lever taken away, a rejected one added (host musl builds, measured against a host build of the
+defaults), each build's throughput at 64 connections and idle memory, and the crates compiled
+for the target in more than one version.
+builds: image builds of the defaults, cold (a new service; the builder stand-in and the cargo
+tools layer already built) and after touching src/main.rs (cargo-chef's dependency layer
+reused); and a developer's plain `cargo build` on the host, cold and after touching.
+load (wrk on loopback): the image binaries of the defaults, allocator=system and opt_level=3,
+and a reference (Cargo's default release profile, dynamic glibc, built on the host): start-up
+to the first 200 on /healthz, resident memory idle and at its peak under load, requests per
+second and p50/p99 latency on /healthz and /readyz (both answer JSON) at 1 and 64 connections.
+Host-built timings and load figures are the median of N runs with the spread (max - min)
+beside them; image builds run once each.
 
 Writes bench-results/latest.json and bench-results/latest.md and prints the Markdown.
 """
@@ -22,7 +32,6 @@ Writes bench-results/latest.json and bench-results/latest.md and prints the Mark
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import platform
@@ -30,9 +39,9 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -42,14 +51,25 @@ import tomlkit
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tooling import loadtest
+from tooling.binary_size import (
+    OTHER,
+    SECTION_GROUPS,
+    cargo_bloat,
+    host_musl_build,
+    layer_gzip_bytes,
+    section_groups,
+    tar_gzip_bytes,
+)
 from tooling.cargo import HOST_TARGET, tree_packages
 from tooling.image import MUSL_TARGETS, Buildah, build_image, build_row_image
 from tooling.questions import REPO_ROOT
 from tooling.render import render_with_copier
 from tooling.sbom import embedded_dependencies
+from tooling.size_levers import LEVERS, MUSL_TARGET, Lever
 
 RESULTS_DIR = REPO_ROOT / "bench-results"
 MIB = 1024 * 1024
+PARTS = ("sizes", "breakdown", "levers", "builds", "load")
 DEFAULTS = "defaults (z, unwind, mimalloc)"
 SIZE_VARIANTS = {
     DEFAULTS: {},
@@ -58,16 +78,23 @@ SIZE_VARIANTS = {
     "panic_strategy=abort": {"panic_strategy": "abort"},
     "allocator=system": {"allocator": "system"},
     "target_arches=arm64": {"target_arches": "arm64"},
+    "toolchain=nightly-size": {"toolchain": "nightly-size"},
 }
+# cargo-bloat builds on the host with the stable toolchain, for the amd64 variants.
+BREAKDOWN_VARIANTS = [
+    label
+    for label, answers in SIZE_VARIANTS.items()
+    if answers.get("target_arches", "amd64") == "amd64" and "toolchain" not in answers
+]
+CRATE_ROWS = 12
+SERVICE_CRATE = "(the service's own code)"
+FUNCTION_ROWS = 15
 # The answers that change speed: the allocator, and optimising for speed instead of size.
 LOAD_VARIANTS = [DEFAULTS, "allocator=system", "opt_level=3"]
 REFERENCE = "reference: Cargo's default release profile, dynamic glibc"
 # The blog recipe this template grew from, rebuilt with rustc 1.95 for musl (size profile,
 # cargo-auditable, crt-static); gzip-compressed layer MiB, which match its published figures.
-BLOG_RECIPE_LAYER_GZIP_MIB = {
-    "blog recipe, panic = unwind": 2.09,
-    "blog recipe, panic = abort": 1.89,
-}
+BLOG_RECIPE_LAYER_GZIP_MIB = {"unwind": 2.09, "abort": 1.89}
 # Build timings: key in the results file, and its row in the Markdown table.
 BUILD_MEASURES = {
     "cold_image": "cold `scripts/build_image` of a new service (stand-in, cargo tools cached)",
@@ -101,14 +128,6 @@ def without_release_profile(project: Path) -> Path:
     return project
 
 
-def layer_gzip_bytes(archive: Path) -> int:
-    """The image's one layer tar, gzip level 6, as a registry would store it."""
-    with tarfile.open(archive) as image:
-        manifest = json.load(image.extractfile("manifest.json"))
-        (layer,) = manifest[0]["Layers"]
-        return len(gzip.compress(image.extractfile(layer).read(), compresslevel=6))
-
-
 def median_and_spread(values: list[float], digits: int = 1) -> dict[str, float]:
     return {
         "median": round(statistics.median(values), digits),
@@ -125,23 +144,37 @@ def cpu_model() -> str:
     return platform.machine()
 
 
+def blog_ratio(layer_gzip: int, answers: dict[str, str]) -> float:
+    """The layer against the blog recipe's layer of the same panic strategy (like for like)."""
+    blog = BLOG_RECIPE_LAYER_GZIP_MIB[answers.get("panic_strategy", "unwind")]
+    return round(layer_gzip / (blog * MIB), 3)
+
+
+def render_variant(workdir: Path, index: int, answers: dict[str, str]) -> Path:
+    slug = f"bench-{index}"
+    return render_with_copier(workdir / slug, {**answers, "project_slug": slug})
+
+
 def build_images(buildah: Buildah, workdir: Path) -> tuple[list[dict], dict[str, Path]]:
     """Each variant's image: size rows, and the binaries copied out of the images."""
     rows, binaries = [], {}
     for index, (label, answers) in enumerate(SIZE_VARIANTS.items()):
-        slug = f"bench-{index}"
-        variant_dir = workdir / f"{slug}-image"
+        project = render_variant(workdir, index, answers)
+        variant_dir = workdir / f"{project.name}-image"
         variant_dir.mkdir()
-        project = render_with_copier(workdir / slug, {**answers, "project_slug": slug})
         # The image tests' own build: the Containerfile's first platform, binary and archive.
         image = build_row_image(buildah, project, variant_dir)
+        layer_gzip = layer_gzip_bytes(image.archive)
         rows.append(
             {
                 "variant": label,
                 "binary_bytes": image.binary.stat().st_size,
                 "sbom_packages": len(embedded_dependencies(image.binary)["packages"]),
                 "image_archive_bytes": image.archive.stat().st_size,
-                "layer_gzip_bytes": layer_gzip_bytes(image.archive),
+                "layer_gzip_bytes": layer_gzip,
+                "blog_ratio": blog_ratio(layer_gzip, answers),
+                "buildah_layer_bytes": buildah.compressed_layer_bytes(image.tag, variant_dir),
+                "sections": section_groups(image.binary),
             }
         )
         binaries[label] = image.binary
@@ -153,6 +186,91 @@ def build_images(buildah: Buildah, workdir: Path) -> tuple[list[dict], dict[str,
     binaries[REFERENCE] = Path(shutil.copy2(built, workdir / "reference"))
     rows.append({"variant": REFERENCE, "binary_bytes": binaries[REFERENCE].stat().st_size})
     return rows, binaries
+
+
+def measure_breakdown(workdir: Path) -> dict[str, object]:
+    """cargo-bloat per crate for each amd64 stable variant; the defaults' largest functions."""
+    crates = {}
+    for index, (label, answers) in enumerate(SIZE_VARIANTS.items()):
+        if label not in BREAKDOWN_VARIANTS:
+            continue
+        project = render_variant(workdir / "breakdown", index, answers)
+        target_dir = workdir / "breakdown-target" / project.name
+        by_crate = cargo_bloat(project, MUSL_TARGET, target_dir, by="crates", rows=CRATE_ROWS)
+        own = project.name.replace("-", "_")  # each variant's crate has its own name
+        crates[label] = {
+            "text_bytes": by_crate["text-section-size"],
+            "crates": {
+                SERVICE_CRATE if crate["name"] == own else crate["name"]: crate["size"]
+                for crate in by_crate["crates"]
+            },
+        }
+        if label == DEFAULTS:
+            functions = cargo_bloat(
+                project, MUSL_TARGET, target_dir, by="functions", rows=FUNCTION_ROWS
+            )["functions"]
+    return {"crates": crates, "functions": functions}
+
+
+def duplicate_crates(project: Path) -> list[str]:
+    """Crates compiled for the image's target in more than one version."""
+    packages = tree_packages(project, edges="normal", target=MUSL_TARGET)
+    counts = Counter(name for name, _ in packages)
+    return sorted(name for name, count in counts.items() if count > 1)
+
+
+def lever_build(workdir: Path, name: str, lever: Lever | None) -> Path:
+    """The defaults built on the host for the image's target, with `lever`'s one change."""
+    project = render_with_copier(workdir / name, {"project_slug": "lever"})
+    if lever is not None:
+        lever.edit(project)
+    binary = host_musl_build(
+        project, MUSL_TARGET, workdir / "lever-target", locked=lever is None or lever.locked
+    )
+    return Path(shutil.copy2(binary, workdir / f"{name}.bin"))
+
+
+def quick_load(binary: Path, runs: int, seconds: int) -> dict[str, object]:
+    """Requests per second at 64 connections on each route, and resident memory when idle."""
+    service = loadtest.start(binary)
+    try:
+        time.sleep(0.5)
+        figures: dict[str, object] = {"rss_idle_kib": service.rss_kib()}
+        for route in ROUTES:
+            rates = [
+                loadtest.load(service, route, 64, seconds).requests_per_second for _ in range(runs)
+            ]
+            figures[route] = median_and_spread(rates, digits=0)
+        return figures
+    finally:
+        service.stop()
+
+
+def measure_levers(workdir: Path, runs: int, seconds: int, load: bool) -> dict[str, object]:
+    """Each lever of tooling/size_levers.py measured by one build against the defaults; with
+    `load`, each built binary's throughput and idle memory too (same run, same machine)."""
+    baseline = lever_build(workdir, "lever-baseline", None)
+    baseline_gzip = tar_gzip_bytes(baseline)
+    rows = []
+    for index, lever in enumerate(LEVERS):
+        row: dict[str, object] = {"lever": lever.name, "kept": lever.kept, "reason": lever.reason}
+        if lever.edit is not None:
+            binary = lever_build(workdir, f"lever-{index}", lever)
+            # The lever's effect on the defaults: a kept one's is the defaults minus the defaults
+            # without it.
+            sign = -1 if lever.kept else 1
+            row["binary_delta"] = sign * (binary.stat().st_size - baseline.stat().st_size)
+            row["layer_gzip_delta"] = sign * (tar_gzip_bytes(binary) - baseline_gzip)
+            if load:
+                row["load"] = quick_load(binary, runs, seconds)
+        rows.append(row)
+    return {
+        "baseline_binary_bytes": baseline.stat().st_size,
+        "baseline_layer_gzip_bytes": baseline_gzip,
+        "baseline_load": quick_load(baseline, runs, seconds) if load else None,
+        "duplicate_crates": duplicate_crates(workdir / "lever-baseline"),
+        "levers": rows,
+    }
 
 
 def measure_build_times(buildah: Buildah, workdir: Path, runs: int) -> dict[str, object]:
@@ -219,24 +337,134 @@ def spread(figure: dict[str, float], unit: str = "") -> str:
     return f"{figure['median']:g}{unit} (±{figure['spread']:g})"
 
 
-def markdown(results: dict) -> str:
-    lines = [f"Machine: {results['machine']}; {results['date']}.", ""]
-    lines += [
-        "| variant | binary bytes | binary MiB | image archive MiB | layer gzip MiB |",
-        "| --- | ---: | ---: | ---: | ---: |",
+def kib(value: int) -> str:
+    return f"{value / 1024:,.0f}"
+
+
+def signed_kib(value: int) -> str:
+    return f"{value / 1024:+,.1f}"
+
+
+def size_tables(sizes: list[dict]) -> list[str]:
+    lines = [
+        "| variant | binary bytes | image archive MiB | layer gzip MiB | ratio to the blog "
+        "recipe | buildah's gzip layer MiB |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for row in results["sizes"]:
+    for row in sizes:
+        ratio = f"{row['blog_ratio']:.2f}x" if "blog_ratio" in row else "-"
         lines.append(
-            f"| {row['variant']} | {row['binary_bytes']} | {mib(row['binary_bytes'])} "
-            f"| {mib(row.get('image_archive_bytes'))} | {mib(row.get('layer_gzip_bytes'))} |"
+            f"| {row['variant']} | {row['binary_bytes']:,} | {mib(row.get('image_archive_bytes'))} "
+            f"| {mib(row.get('layer_gzip_bytes'))} | {ratio} "
+            f"| {mib(row.get('buildah_layer_bytes'))} |"
         )
     lines += [
-        f"| {label} (fixed figure, rebuilt once) | | | | {size} |"
-        for label, size in BLOG_RECIPE_LAYER_GZIP_MIB.items()
+        f"| blog recipe, panic = {panic} (fixed figure, rebuilt once) | | | {size} | | |"
+        for panic, size in BLOG_RECIPE_LAYER_GZIP_MIB.items()
     ]
-    build = results["build"]
-    lines += ["", "| build measure (defaults) | value |", "| --- | --- |"]
+    groups = [*SECTION_GROUPS, OTHER]
     lines += [
+        "",
+        "| binary KiB by section | " + " | ".join(groups) + " |",
+        "| --- |" + " ---: |" * len(groups),
+    ]
+    for row in sizes:
+        if "sections" in row:
+            cells = " | ".join(kib(row["sections"][group]) for group in groups)
+            lines.append(f"| {row['variant']} | {cells} |")
+    return lines
+
+
+def breakdown_tables(breakdown: dict) -> list[str]:
+    crates = breakdown["crates"]
+    labels = list(crates)
+    lines = [
+        "",
+        "| code KiB by crate (cargo-bloat) | " + " | ".join(labels) + " |",
+        "| --- |" + " ---: |" * len(labels),
+    ]
+    for name in crates[DEFAULTS]["crates"]:
+        cells = " | ".join(
+            kib(crates[label]["crates"][name]) if name in crates[label]["crates"] else "-"
+            for label in labels
+        )
+        lines.append(f"| {name} | {cells} |")
+    totals = " | ".join(kib(crates[label]["text_bytes"]) for label in labels)
+    lines += [f"| all code (.text) | {totals} |", ""]
+    lines += ["| largest functions of the defaults | crate | bytes |", "| --- | --- | ---: |"]
+    for function in breakdown["functions"]:
+        name = function["name"].replace("|", "\\|")
+        lines.append(f"| `{name}` | {function.get('crate', '?')} | {function['size']:,} |")
+    return lines
+
+
+def lever_tables(levers: dict) -> list[str]:
+    lines = [
+        "",
+        "Levers, measured on the defaults built on this machine "
+        f"({levers['baseline_binary_bytes']:,} bytes, layer gzip "
+        f"{levers['baseline_layer_gzip_bytes']:,}): a kept lever's figures are what it saves "
+        "(negative), a rejected one's what it would change. Crates compiled for the target in "
+        "two versions: " + (", ".join(levers["duplicate_crates"]) or "none") + ".",
+        "",
+        "| lever | verdict | binary KiB | layer gzip KiB | why |",
+        "| --- | --- | ---: | ---: | --- |",
+    ]
+    for row in levers["levers"]:
+        verdict = "kept" if row["kept"] else "rejected"
+        if "binary_delta" in row:
+            sizes = f"{signed_kib(row['binary_delta'])} | {signed_kib(row['layer_gzip_delta'])}"
+        else:
+            sizes = "not built | not built"
+        lines.append(f"| {row['lever']} | {verdict} | {sizes} | {row['reason']} |")
+    if levers["baseline_load"] is not None:
+        lines += [
+            "",
+            "| build (64 connections) | /healthz req/s | /readyz req/s | RSS idle KiB |",
+            "| --- | ---: | ---: | ---: |",
+        ]
+        loads = [("defaults", levers["baseline_load"])] + [
+            (f"{'without' if row['kept'] else 'with'} {row['lever']}", row["load"])
+            for row in levers["levers"]
+            if "load" in row
+        ]
+        for label, figures in loads:
+            lines.append(
+                f"| {label} | {spread(figures['/healthz'])} | {spread(figures['/readyz'])} "
+                f"| {figures['rss_idle_kib']} |"
+            )
+    return lines
+
+
+def load_table(load: dict) -> list[str]:
+    header = "| variant | start-up ms | RSS idle / peak KiB |"
+    rule = "| --- | ---: | ---: |"
+    for route in ROUTES:
+        for connections in CONNECTIONS:
+            header += f" {route} c{connections} req/s | p50 / p99 ms |"
+            rule += " ---: | ---: |"
+    lines = ["", header, rule]
+    for label, figures in load.items():
+        row = (
+            f"| {label} | {spread(figures['startup_ms'])} "
+            f"| {figures['rss_idle_kib']} / {figures['rss_peak_kib']} |"
+        )
+        for route in ROUTES:
+            for connections in CONNECTIONS:
+                figure = figures[f"{route} c{connections}"]
+                row += (
+                    f" {spread(figure['requests_per_second'])} "
+                    f"| {figure['p50_ms']['median']:g} / {figure['p99_ms']['median']:g} |"
+                )
+        lines.append(row)
+    return lines
+
+
+def build_table(build: dict) -> list[str]:
+    return [
+        "",
+        "| build measure (defaults) | value |",
+        "| --- | --- |",
         f"| crates in Cargo.lock / compiled for the target | {build['crates_in_lock']} / "
         f"{build['crates_compiled']} |",
         *(
@@ -244,58 +472,68 @@ def markdown(results: dict) -> str:
             for name, label in BUILD_MEASURES.items()
         ),
     ]
+
+
+def markdown(results: dict) -> str:
+    lines = [f"Machine: {results['machine']}; {results['date']}.", ""]
+    if "sizes" in results:
+        lines += size_tables(results["sizes"])
+    if "breakdown" in results:
+        lines += breakdown_tables(results["breakdown"])
+    if "levers" in results:
+        lines += lever_tables(results["levers"])
+    if "build" in results:
+        lines += build_table(results["build"])
     if results.get("load"):
-        header = "| variant | start-up ms | RSS idle / peak KiB |"
-        rule = "| --- | ---: | ---: |"
-        for route in ROUTES:
-            for connections in CONNECTIONS:
-                header += f" {route} c{connections} req/s | p50 / p99 ms |"
-                rule += " ---: | ---: |"
-        lines += ["", header, rule]
-        for label, figures in results["load"].items():
-            row = (
-                f"| {label} | {spread(figures['startup_ms'])} "
-                f"| {figures['rss_idle_kib']} / {figures['rss_peak_kib']} |"
-            )
-            for route in ROUTES:
-                for connections in CONNECTIONS:
-                    load = figures[f"{route} c{connections}"]
-                    row += (
-                        f" {spread(load['requests_per_second'])} "
-                        f"| {load['p50_ms']['median']:g} / {load['p99_ms']['median']:g} |"
-                    )
-            lines.append(row)
+        lines += load_table(results["load"])
     return "\n".join(lines) + "\n"
+
+
+def parts(text: str) -> set[str]:
+    chosen = {part.strip() for part in text.split(",")}
+    if unknown := chosen - set(PARTS):
+        raise argparse.ArgumentTypeError(f"unknown part {', '.join(sorted(unknown))}")
+    return chosen
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", type=parts, default=set(PARTS), help=", ".join(PARTS))
     parser.add_argument("--runs", type=int, default=3, help="repeats of each timed figure")
     parser.add_argument("--seconds", type=int, default=5, help="length of each wrk run")
     parser.add_argument("--skip-load", action="store_true", help="no wrk runs")
     args = parser.parse_args()
+    load = not args.skip_load and bool({"load", "levers"} & args.only)
     if os.geteuid() != 0 or not shutil.which("buildah"):
         parser.error("the images are built with buildah as root: run bash scripts/bootstrap")
-    if not args.skip_load and not shutil.which("wrk"):
+    if load and not shutil.which("wrk"):
         parser.error("wrk is missing: apt-get install wrk (or pass --skip-load)")
+    if {"breakdown"} & args.only and not shutil.which("cargo-bloat"):
+        parser.error("cargo-bloat is missing: run bash scripts/bootstrap")
 
     buildah = Buildah()
+    results: dict[str, object] = {
+        "machine": f"{os.cpu_count()} cores, {cpu_model()}",
+        "date": date.today().isoformat(),
+        "runs": args.runs,
+    }
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        sizes, binaries = build_images(buildah, workdir)
-        results = {
-            "machine": f"{os.cpu_count()} cores, {cpu_model()}",
-            "date": date.today().isoformat(),
-            "runs": args.runs,
-            "sizes": sizes,
-            "build": measure_build_times(buildah, workdir, args.runs),
-            "load": {}
-            if args.skip_load
-            else {
+        # The load runs use the image binaries, so they need the images too.
+        if {"sizes", "load"} & args.only:
+            results["sizes"], binaries = build_images(buildah, workdir)
+        if "breakdown" in args.only:
+            results["breakdown"] = measure_breakdown(workdir)
+        if "levers" in args.only:
+            levers_load = load and "levers" in args.only
+            results["levers"] = measure_levers(workdir, args.runs, args.seconds, levers_load)
+        if "builds" in args.only:
+            results["build"] = measure_build_times(buildah, workdir, args.runs)
+        if load and "load" in args.only:
+            results["load"] = {
                 label: measure_load(binaries[label], args.runs, args.seconds)
                 for label in [*LOAD_VARIANTS, REFERENCE]
-            },
-        }
+            }
 
     RESULTS_DIR.mkdir(exist_ok=True)
     (RESULTS_DIR / "latest.json").write_text(json.dumps(results, indent=2) + "\n", "utf-8")

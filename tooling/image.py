@@ -11,6 +11,7 @@ layers that do not change (the cargo tools, cargo-chef's dependency layer) are b
 
 from __future__ import annotations
 
+import json
 import platform
 import re
 import shutil
@@ -76,6 +77,17 @@ class Buildah:
         finally:
             self("rm", container)
         return destination
+
+    def compressed_layer_bytes(self, image: str, workdir: Path) -> int:
+        """The image's one layer as buildah compresses it for a registry (gzip, its own level)."""
+        layout = workdir / "oci-layout"
+        shutil.rmtree(layout, ignore_errors=True)
+        self("push", "--quiet", "--compression-format", "gzip", image, f"oci:{layout}")
+        index = json.loads((layout / "index.json").read_text(encoding="utf-8"))
+        algorithm, digest = index["manifests"][0]["digest"].split(":")
+        manifest = json.loads((layout / "blobs" / algorithm / digest).read_text(encoding="utf-8"))
+        (layer,) = manifest["layers"]
+        return int(layer["size"])
 
     def save(self, image: str, archive: Path, transport: str = "docker-archive") -> Path:
         """Write the image as `docker save` (docker-archive) or as an OCI layout tarball."""
