@@ -209,6 +209,7 @@ def measure_breakdown(workdir: Path) -> dict[str, object]:
             functions = cargo_bloat(
                 project, MUSL_TARGET, target_dir, by="functions", rows=FUNCTION_ROWS
             )["functions"]
+        shutil.rmtree(target_dir)
     return {"crates": crates, "functions": functions}
 
 
@@ -224,10 +225,13 @@ def lever_build(workdir: Path, name: str, lever: Lever | None) -> Path:
     project = render_with_copier(workdir / name, {"project_slug": "lever"})
     if lever is not None:
         lever.edit(project)
-    binary = host_musl_build(
-        project, MUSL_TARGET, workdir / "lever-target", locked=lever is None or lever.locked
-    )
-    return Path(shutil.copy2(binary, workdir / f"{name}.bin"))
+    # A target folder per build, removed at once: each lever changes the flags every crate is
+    # compiled with, and ten full release builds would not fit on a small disk.
+    target_dir = workdir / f"{name}-target"
+    binary = host_musl_build(project, MUSL_TARGET, target_dir, locked=lever is None or lever.locked)
+    kept = Path(shutil.copy2(binary, workdir / f"{name}.bin"))
+    shutil.rmtree(target_dir)
+    return kept
 
 
 def quick_load(binary: Path, runs: int, seconds: int) -> dict[str, object]:
