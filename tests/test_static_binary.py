@@ -26,7 +26,6 @@ from tests.service import (
 )
 from tooling.binary_size import section_sizes
 from tooling.cargo import package_name, tree_packages
-from tooling.image import HOST_ARCH
 from tooling.sbom import embedded_dependencies
 
 pytestmark = pytest.mark.slow
@@ -35,9 +34,11 @@ pytestmark = pytest.mark.slow
 # then the deadline for requests in flight) must end well inside that.
 SHUTDOWN_TIMEOUT_SECONDS = 10
 ELF_MACHINES = {"amd64": "Advanced Micro Devices X86-64", "arm64": "AArch64"}
-# Rows whose binary runs natively here; under qemu the emulator, not the kernel, places it.
-NATIVE_ROWS = [
-    row for row, answers in IMAGE_ROWS.items() if answers.get("target_arches", "amd64") == HOST_ARCH
+# Rows whose image is for x86_64, whose musl target links a static position-independent
+# executable; aarch64's links a plain static one, at a fixed address (README, "What is not
+# verified here"), and under qemu the emulator, not the kernel, would place it anyway.
+AMD64_ROWS = [
+    row for row, answers in IMAGE_ROWS.items() if answers.get("target_arches", "amd64") == "amd64"
 ]
 
 
@@ -81,6 +82,7 @@ def test_sbom_lists_exactly_the_crates_built_for_the_target(built_image):
     assert roots == [package_name(built_image.project)]
 
 
+@pytest.mark.parametrize("built_image", AMD64_ROWS, indirect=True)
 def test_binary_packs_its_relocations(built_image):
     """RELR: the relative relocations ASLR needs are one small table (.cargo/config.toml)."""
     sections = section_sizes(built_image.binary)
@@ -102,7 +104,7 @@ def load_address(command, binary):
     return int(first.split("-")[0], 16)
 
 
-@pytest.mark.parametrize("built_image", NATIVE_ROWS, indirect=True)
+@pytest.mark.parametrize("built_image", AMD64_ROWS, indirect=True)
 def test_binary_loads_at_a_random_address_every_time(built_image):
     """ASLR: the static executable is position-independent, with its relocations packed."""
     binary = built_image.binary
