@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -309,12 +310,21 @@ def inspect(
     project: Path,
     touched: dict[str, list[str]],
     conflicts: dict[str, list[Hunk]],
-    scratch: Path,
 ) -> list[EditResult]:
     """Each edit's fate. In a copy of the service with every conflict resolved to the team's
     side the edit must still be there (else it is lost); resolving one of its files to the
     template's side instead shows whether that file's conflict holds the edit's lines."""
-    team_view = scratch / plan.slug
+    with tempfile.TemporaryDirectory(prefix="team-view-") as scratch:
+        return judge_edits(plan, project, touched, conflicts, Path(scratch) / plan.slug)
+
+
+def judge_edits(
+    plan: ServicePlan,
+    project: Path,
+    touched: dict[str, list[str]],
+    conflicts: dict[str, list[Hunk]],
+    team_view: Path,
+) -> list[EditResult]:
     shutil.copytree(
         project, team_view, symlinks=True, ignore=shutil.ignore_patterns(".git", "target")
     )
@@ -347,7 +357,6 @@ def inspect(
             path.write_text(team_text, encoding="utf-8")
         outcome = "conflict" if held else "kept"
         results.append(EditResult(edit.kind, edit.details(), files, outcome, held))
-    shutil.rmtree(team_view)
     return results
 
 
@@ -419,9 +428,8 @@ def run_fleet(
         return value
 
     template = timed("template history", lambda: build_release_history(workdir / "template"))
-    services_dir, scratch = workdir / "services", workdir / "views"
+    services_dir = workdir / "services"
     services_dir.mkdir()
-    scratch.mkdir()
     plans = plan_fleet(size, seed)
     projects, touched = {}, {}
     for plan in plans:
@@ -443,7 +451,7 @@ def run_fleet(
         conflicts = find_conflicts(project)
         edits = timed(
             "survival checks",
-            lambda p=plan, d=project, c=conflicts: inspect(p, d, touched[p.slug], c, scratch),
+            lambda p=plan, d=project, c=conflicts: inspect(p, d, touched[p.slug], c),
         )
         output = (outcome.stdout + outcome.stderr)[-4000:]
         results.append(

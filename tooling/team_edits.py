@@ -390,8 +390,8 @@ class DenyException(TeamEdit):
         'ignore = [{ id = "RUSTSEC-2024-0436", reason = "unmaintained, no fix available" }]\n'
     )
     LICENCE: ClassVar[str] = (
-        "# unicode-ident's data tables; approved by legal.\n"
-        'exceptions = [{ allow = ["Unicode-DFS-2016"], crate = "unicode-ident" }]\n'
+        "# Legal reviewed unicode-ident's Unicode-3.0 data tables for this crate.\n"
+        'exceptions = [{ allow = ["Unicode-3.0"], crate = "unicode-ident" }]\n'
     )
 
     @classmethod
