@@ -69,6 +69,14 @@ const REVISION: &str = match option_env!("GIT_REVISION") {
     _ => "unknown",
 };
 
+/// The compiler that built the binary: the image build sets `RUSTC_VERSION`
+/// to `rustc --version` (an environment variable rather than a build script,
+/// which cargo-chef's cached dependency layer would run stale).
+const RUSTC: &str = match option_env!("RUSTC_VERSION") {
+    Some(version) if !version.is_empty() => version,
+    _ => "unknown",
+};
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
     method: &'static str,
@@ -147,7 +155,7 @@ impl Metrics {
                 service: env!("CARGO_PKG_NAME"),
                 version: env!("CARGO_PKG_VERSION"),
                 revision: REVISION,
-                rustc: env!("RUSTC_VERSION"),
+                rustc: RUSTC,
             }),
         );
 

@@ -194,7 +194,8 @@ async fn build_info_names_the_service_version_revision_and_compiler() {
     ]
     .concat();
     assert!(info[0].starts_with(&expected), "{}", info[0]);
-    assert!(info[0].contains(r#",rustc="rustc 1."#), "{}", info[0]);
+    // Set by the image build (`rustc --version`); `unknown` in `cargo test`.
+    assert!(info[0].contains(r#",rustc=""#), "{}", info[0]);
     assert!(info[0].ends_with("} 1"), "{}", info[0]);
 }
 
