@@ -1,6 +1,7 @@
 """Measure what the answers cost: size, build time, start-up, memory, throughput and latency.
 
-Usage: .venv/bin/python scripts/benchmark.py [--runs N] [--seconds S] [--skip-load]   (as root)
+Usage: .venv/bin/python scripts/benchmark.py [--runs N] [--seconds S] [--skip-load]
+       [--only VARIANT ...]   (as root)
 
 Sizes: the defaults, each size-relevant answer changed alone, and the defaults for arm64, each
 built into its image from its own Containerfile with scripts/build_image's code (real musl,
@@ -10,13 +11,17 @@ figures are. Image builds of the defaults: cold (a new service; the builder stan
 cargo tools layer already built) and after touching src/main.rs (cargo-chef's dependency layer
 reused); and a developer's plain `cargo build` on the host, cold and after touching. Load (wrk
 on loopback): the image binaries of the defaults, allocator=system and opt_level=3, and a
-reference (Cargo's default release profile, dynamic glibc, built on the host): start-up to the
+reference (Cargo's default release profile, dynamic glibc, built on the host), and metrics=none
+beside the defaults for what /metrics costs (the defaults serve it): start-up to the
 first 200 on /healthz, resident memory idle and at its peak under load, requests per second and
-p50/p99 latency on /healthz and /readyz (both answer JSON) at 1 and 64 connections. Host-built
+p50/p99 latency on /healthz and /readyz (both answer JSON) and on /nope (a 404, which the
+metrics count) at 1 and 64 connections. Host-built
 timings and load figures are the median of N runs with the spread (max - min) beside them;
 image builds run once each.
 
-Writes bench-results/latest.json and bench-results/latest.md and prints the Markdown.
+Writes bench-results/latest.json and bench-results/latest.md and prints the Markdown. `--only`
+measures the named variants' sizes and load alone (no build timings, no reference) and writes
+bench-results/partial.json and partial.md instead.
 """
 
 from __future__ import annotations
@@ -58,9 +63,11 @@ SIZE_VARIANTS = {
     "panic_strategy=abort": {"panic_strategy": "abort"},
     "allocator=system": {"allocator": "system"},
     "target_arches=arm64": {"target_arches": "arm64"},
+    "metrics=none": {"metrics": "none"},
 }
-# The answers that change speed: the allocator, and optimising for speed instead of size.
-LOAD_VARIANTS = [DEFAULTS, "allocator=system", "opt_level=3"]
+# The answers that change speed: the allocator, optimising for speed instead of size, and the
+# per-request cost of metrics (every request is counted and timed).
+LOAD_VARIANTS = [DEFAULTS, "allocator=system", "opt_level=3", "metrics=none"]
 REFERENCE = "reference: Cargo's default release profile, dynamic glibc"
 # The blog recipe this template grew from, rebuilt with rustc 1.95 for musl (size profile,
 # cargo-auditable, crt-static); gzip-compressed layer MiB, which match its published figures.
@@ -75,7 +82,9 @@ BUILD_MEASURES = {
     "cold_dev": "cold `cargo build` on the host (dev profile)",
     "touched_dev": "`cargo build` after touching src/main.rs",
 }
-ROUTES = ["/healthz", "/readyz"]
+# /healthz and /readyz are probes, which the metrics leave uncounted; /nope is a 404 that every
+# variant with metrics counts and times (route "unmatched"), so it shows their per-request cost.
+ROUTES = ["/healthz", "/readyz", "/nope"]
 CONNECTIONS = [1, 64]
 
 
@@ -125,10 +134,12 @@ def cpu_model() -> str:
     return platform.machine()
 
 
-def build_images(buildah: Buildah, workdir: Path) -> tuple[list[dict], dict[str, Path]]:
+def build_images(
+    buildah: Buildah, workdir: Path, variants: dict[str, dict], with_reference: bool = True
+) -> tuple[list[dict], dict[str, Path]]:
     """Each variant's image: size rows, and the binaries copied out of the images."""
     rows, binaries = [], {}
-    for index, (label, answers) in enumerate(SIZE_VARIANTS.items()):
+    for index, (label, answers) in enumerate(variants.items()):
         slug = f"bench-{index}"
         variant_dir = workdir / f"{slug}-image"
         variant_dir.mkdir()
@@ -145,6 +156,8 @@ def build_images(buildah: Buildah, workdir: Path) -> tuple[list[dict], dict[str,
             }
         )
         binaries[label] = image.binary
+    if not with_reference:
+        return rows, binaries
     reference = without_release_profile(
         render_with_copier(workdir / "bench-reference", {"project_slug": "bench-reference"})
     )
@@ -234,16 +247,17 @@ def markdown(results: dict) -> str:
         f"| {label} (fixed figure, rebuilt once) | | | | {size} |"
         for label, size in BLOG_RECIPE_LAYER_GZIP_MIB.items()
     ]
-    build = results["build"]
-    lines += ["", "| build measure (defaults) | value |", "| --- | --- |"]
-    lines += [
-        f"| crates in Cargo.lock / compiled for the target | {build['crates_in_lock']} / "
-        f"{build['crates_compiled']} |",
-        *(
-            f"| {label} | {spread(build['seconds'][name], ' s')} |"
-            for name, label in BUILD_MEASURES.items()
-        ),
-    ]
+    build = results.get("build")
+    if build:
+        lines += ["", "| build measure (defaults) | value |", "| --- | --- |"]
+        lines += [
+            f"| crates in Cargo.lock / compiled for the target | {build['crates_in_lock']} / "
+            f"{build['crates_compiled']} |",
+            *(
+                f"| {label} | {spread(build['seconds'][name], ' s')} |"
+                for name, label in BUILD_MEASURES.items()
+            ),
+        ]
     if results.get("load"):
         header = "| variant | start-up ms | RSS idle / peak KiB |"
         rule = "| --- | ---: | ---: |"
@@ -273,6 +287,13 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="repeats of each timed figure")
     parser.add_argument("--seconds", type=int, default=5, help="length of each wrk run")
     parser.add_argument("--skip-load", action="store_true", help="no wrk runs")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=list(SIZE_VARIANTS),
+        metavar="VARIANT",
+        help=f"only these variants' sizes and load (one of: {', '.join(SIZE_VARIANTS)})",
+    )
     args = parser.parse_args()
     if os.geteuid() != 0 or not shutil.which("buildah"):
         parser.error("the images are built with buildah as root: run bash scripts/bootstrap")
@@ -280,27 +301,30 @@ def main() -> int:
         parser.error("wrk is missing: apt-get install wrk (or pass --skip-load)")
 
     buildah = Buildah()
+    variants = {label: SIZE_VARIANTS[label] for label in args.only or SIZE_VARIANTS}
+    loaded = [label for label in LOAD_VARIANTS if label in variants]
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        sizes, binaries = build_images(buildah, workdir)
+        sizes, binaries = build_images(buildah, workdir, variants, with_reference=not args.only)
         results = {
             "machine": f"{os.cpu_count()} cores, {cpu_model()}",
             "date": date.today().isoformat(),
             "runs": args.runs,
             "sizes": sizes,
-            "build": measure_build_times(buildah, workdir, args.runs),
+            "build": None if args.only else measure_build_times(buildah, workdir, args.runs),
             "load": {}
             if args.skip_load
             else {
                 label: measure_load(binaries[label], args.runs, args.seconds)
-                for label in [*LOAD_VARIANTS, REFERENCE]
+                for label in [*loaded, *([] if args.only else [REFERENCE])]
             },
         }
 
     RESULTS_DIR.mkdir(exist_ok=True)
-    (RESULTS_DIR / "latest.json").write_text(json.dumps(results, indent=2) + "\n", "utf-8")
+    name = "partial" if args.only else "latest"
+    (RESULTS_DIR / f"{name}.json").write_text(json.dumps(results, indent=2) + "\n", "utf-8")
     table = markdown(results)
-    (RESULTS_DIR / "latest.md").write_text(table, encoding="utf-8")
+    (RESULTS_DIR / f"{name}.md").write_text(table, encoding="utf-8")
     print(table)
     return 0
 
