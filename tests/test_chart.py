@@ -12,8 +12,10 @@ it is there to refuse.
 from __future__ import annotations
 
 import copy
+import json
 import re
 import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,8 @@ import pytest
 import yaml
 
 from tests.engines_cli import cookiecutter_cli, generated_project
+from tests.service import can_chroot, empty_root_with, running_service
+from tests.test_engines import TRICKY_ANSWERS, TRICKY_TEXT
 from tests.trees import differences
 from tooling.cargo import make
 from tooling.chart import (
@@ -416,15 +420,22 @@ def test_catalog_entry_carries_the_answers_exactly(render, tmp_path):
     assert not (project / "chart").exists()
 
 
-def test_chart_carries_free_text_exactly(render):
-    answers = {
-        "project_slug": "svc-text",
-        "description": 'It\'s "quoted" \\ 🚀 日本語',
-        "author_name": "O'Brien",
-    }
-    chart = yaml.safe_load((render(answers) / "chart" / "Chart.yaml").read_text(encoding="utf-8"))
-    assert chart["description"] == answers["description"]
-    assert chart["maintainers"] == [{"name": answers["author_name"]}]
+def test_chart_and_catalog_entry_hold_any_free_text_exactly(render):
+    """Quotes, backslashes, emoji sequences, right-to-left text: exact in YAML, and still valid."""
+    project = render(TRICKY_ANSWERS)
+    chart = yaml.safe_load((project / "chart" / "Chart.yaml").read_text(encoding="utf-8"))
+    assert chart["description"] == TRICKY_TEXT["description"]
+    assert chart["maintainers"] == [{"name": TRICKY_TEXT["author_name"]}]
+    entity = yaml.safe_load((project / "catalog-info.yaml").read_text(encoding="utf-8"))
+    assert entity["metadata"]["title"] == TRICKY_TEXT["project_name"]
+    assert entity["metadata"]["description"] == TRICKY_TEXT["description"]
+    # The owner group keeps the author's ASCII letters and digits.
+    assert entity["spec"]["owner"] == "group:o-brien-s-n-ops"
+
+    linted = helm_lint(project / "chart")
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+    checked = backstage_entity_check(project / "catalog-info.yaml")
+    assert checked.returncode == 0, checked.stdout
 
 
 # Both engines, and the one place the timing is set.
@@ -495,6 +506,35 @@ def test_chart_timing_follows_the_constants_wherever_they_are_set(tmp_path):
     config = (project / "src" / "config.rs").read_text(encoding="utf-8")
     assert "DEFAULT_SHUTDOWN_DRAIN: Duration = Duration::from_secs(7);" in config
     assert "DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(11);" in config
+
+
+# The pod as the chart runs it.
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not can_chroot(), reason="chroot and mount need root")
+def test_service_serves_from_a_read_only_root_as_uid_65532(built_image, tmp_path):
+    """readOnlyRootFilesystem and runAsUser 65532: the image's binary needs no writable path."""
+    root = empty_root_with(built_image.binary, tmp_path / "root")
+    read_only = tmp_path / "read-only"
+    read_only.mkdir()
+    subprocess.run(["mount", "--bind", root, read_only], check=True)
+    try:
+        subprocess.run(["mount", "-o", "remount,bind,ro", read_only], check=True)
+        # Control: nothing can write there, not even root.
+        with pytest.raises(OSError, match="Read-only file system"):
+            (read_only / "probe").write_text("x")
+        chroot = shutil.which("chroot")
+        command = [chroot, f"--userspec={IMAGE_USER}:{IMAGE_USER}", str(read_only), "/app"]
+        with running_service(command) as service:
+            assert service.get("/healthz")[0] == 200
+            assert service.get("/readyz")[0] == 200
+            assert service.get("/upstream")[0] == 503  # no upstream configured
+            assert service.stop(timeout=10) == 0
+            logs = service.process.stdout.read()
+        assert json.loads(logs.splitlines()[-1])["message"] == "stopped"
+    finally:
+        subprocess.run(["umount", read_only], check=True)
 
 
 # Controls: each checker refuses a render broken in the way it is there to catch.
