@@ -187,8 +187,14 @@ def test_manifests_match_the_kubernetes_schemas_strictly(rendered):
     assert set(unchecked) <= CUSTOM_KINDS
 
 
-def test_kubernetes_would_admit_every_object_under_the_restricted_standard(rendered):
-    checked = admission_check(rendered.manifests)
+# The standard as the oldest Kubernetes the chart accepts (Chart.yaml's kubeVersion) and the
+# newest define it.
+@pytest.mark.parametrize("version", ["v1.30", "latest"])
+def test_kubernetes_would_admit_every_object_under_the_restricted_standard(rendered, version):
+    if version != "latest":
+        chart = yaml.safe_load((rendered.chart / "Chart.yaml").read_text(encoding="utf-8"))
+        assert chart["kubeVersion"].startswith(f">={version[1:]}.")
+    checked = admission_check(rendered.manifests, version=version)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     admitted = re.findall(r"^(\w+)/\S+: admitted$", checked.stdout, re.MULTILINE)
     assert sorted(admitted) == sorted(doc["kind"] for doc in rendered.documents)

@@ -67,9 +67,12 @@ def kubernetes_validate(manifests: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def admission_check(manifests: Path, level: str = "restricted") -> subprocess.CompletedProcess[str]:
-    """What kube-apiserver's validation of names and labels and its PodSecurity admission refuse."""
-    return run("admission-check", "-level", level, manifests)
+def admission_check(
+    manifests: Path, level: str = "restricted", version: str = "latest"
+) -> subprocess.CompletedProcess[str]:
+    """What kube-apiserver's validation of names and labels and its PodSecurity admission refuse,
+    the standard as of Kubernetes `version` (`latest` or `v1.30`, say)."""
+    return run("admission-check", "-level", level, "-version", version, manifests)
 
 
 def checkov(folder: Path) -> dict[str, dict[str, list[dict[str, Any]]]]:
