@@ -6,14 +6,17 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
-	"k8s.io/pod-security-admission/admission"
 	"k8s.io/pod-security-admission/api"
 	"k8s.io/pod-security-admission/policy"
 )
 
-// The kinds whose pod template the PodSecurity plugin evaluates (its DefaultPodSpecExtractor).
+// The kinds whose pod template the PodSecurity plugin evaluates: the ones its
+// DefaultPodSpecExtractor (k8s.io/pod-security-admission/admission) knows. podTemplate below does
+// what that extractor does; importing it would pull in the API server's metrics and double the
+// build time.
 var podTemplateKinds = map[string]bool{
 	"Pod": true, "PodTemplate": true, "ReplicationController": true, "ReplicaSet": true,
 	"Deployment": true, "StatefulSet": true, "DaemonSet": true, "Job": true, "CronJob": true,
@@ -52,10 +55,7 @@ func (p *podSecurity) problems(doc document) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	podMeta, podSpec, err := admission.DefaultPodSpecExtractor{}.ExtractPodSpec(object)
-	if err != nil {
-		return nil, err
-	}
+	podMeta, podSpec := podTemplate(object)
 	if podSpec == nil {
 		return nil, fmt.Errorf("no pod template")
 	}
@@ -66,4 +66,33 @@ func (p *podSecurity) problems(doc document) ([]string, error) {
 			p.standard.String(), reason, result.ForbiddenDetails[i]))
 	}
 	return problems, nil
+}
+
+// podTemplate returns the metadata and spec of the pods an object makes, or nil.
+func podTemplate(object runtime.Object) (*metav1.ObjectMeta, *corev1.PodSpec) {
+	var template *corev1.PodTemplateSpec
+	switch o := object.(type) {
+	case *corev1.Pod:
+		return &o.ObjectMeta, &o.Spec
+	case *corev1.PodTemplate:
+		template = &o.Template
+	case *corev1.ReplicationController:
+		template = o.Spec.Template
+	case *appsv1.ReplicaSet:
+		template = &o.Spec.Template
+	case *appsv1.Deployment:
+		template = &o.Spec.Template
+	case *appsv1.StatefulSet:
+		template = &o.Spec.Template
+	case *appsv1.DaemonSet:
+		template = &o.Spec.Template
+	case *batchv1.Job:
+		template = &o.Spec.Template
+	case *batchv1.CronJob:
+		template = &o.Spec.JobTemplate.Spec.Template
+	}
+	if template == nil {
+		return nil, nil
+	}
+	return &template.ObjectMeta, &template.Spec
 }
