@@ -10,14 +10,13 @@ layer gzip-compressed at level 6, as registries store it and as the blog recipe'
 figures are. Image builds of the defaults: cold (a new service; the builder stand-in and the
 cargo tools layer already built) and after touching src/main.rs (cargo-chef's dependency layer
 reused); and a developer's plain `cargo build` on the host, cold and after touching. Load (wrk
-on loopback): the image binaries of the defaults, allocator=system and opt_level=3, and a
-reference (Cargo's default release profile, dynamic glibc, built on the host), and metrics=none
-beside the defaults for what /metrics costs (the defaults serve it): start-up to the
-first 200 on /healthz, resident memory idle and at its peak under load, requests per second and
-p50/p99 latency on /healthz and /readyz (both answer JSON) and on /nope (a 404, which the
-metrics count) at 1 and 64 connections. Host-built
-timings and load figures are the median of N runs with the spread (max - min) beside them;
-image builds run once each.
+on loopback): the image binaries of the defaults, allocator=system, opt_level=3 and
+metrics=none (what /metrics costs: the defaults serve it), and a reference (Cargo's default
+release profile, dynamic glibc, built on the host): start-up to the first 200 on /healthz,
+resident memory idle and at its peak under load, requests per second and p50/p99 latency on
+/healthz and /readyz (both answer JSON) and on /nope (a 404, which the metrics count) at 1 and
+64 connections. Host-built timings and load figures are the median of N runs with the spread
+(max - min) beside them; image builds run once each.
 
 Writes bench-results/latest.json and bench-results/latest.md and prints the Markdown. `--only`
 measures the named variants' sizes and load alone (no build timings, no reference) and writes
