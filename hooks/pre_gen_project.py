@@ -20,7 +20,9 @@ Answers = dict[str, Any]
 
 BRACE = "{"  # Jinja markers are built from pieces: written whole, cookiecutter would parse them.
 JINJA_MARKERS = (BRACE + BRACE, BRACE + "%", BRACE + "#")
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+# C0 and C1 controls, the line and paragraph separators and two noncharacters: free text reaches
+# YAML files, which cannot hold C1 or the noncharacters and break lines at the separators.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ufffe\uffff]")
 # How Python reads command-line bytes that are not UTF-8; no file can hold them.
 SURROGATES = re.compile(r"[\ud800-\udfff]")
 CARGO_NAME = re.compile(r"[a-z][a-z0-9_-]{0,63}")

@@ -1,7 +1,8 @@
 """Measure what the answers cost: size and where it goes, build time, start-up, memory, throughput.
 
-Usage: .venv/bin/python scripts/benchmark.py [--only PART,...] [--runs N] [--seconds S]
-       [--skip-load]   (as root; PART: sizes, breakdown, levers, builds, load; default all)
+Usage: .venv/bin/python scripts/benchmark.py [--only PART,...] [--variants VARIANT ...]
+       [--runs N] [--seconds S] [--skip-load]
+       (as root; PART: sizes, breakdown, levers, builds, load; default all)
 
 sizes: the defaults, each size-relevant answer changed alone, and the defaults for arm64, each
 built into its image from its own Containerfile with scripts/build_image's code (real musl,
@@ -19,14 +20,17 @@ for the target in more than one version.
 builds: image builds of the defaults, cold (a new service; the builder stand-in and the cargo
 tools layer already built) and after touching src/main.rs (cargo-chef's dependency layer
 reused); and a developer's plain `cargo build` on the host, cold and after touching.
-load (wrk on loopback): the image binaries of the defaults, allocator=system and opt_level=3,
-and a reference (Cargo's default release profile, dynamic glibc, built on the host): start-up
-to the first 200 on /healthz, resident memory idle and at its peak under load, requests per
-second and p50/p99 latency on /healthz and /readyz (both answer JSON) at 1 and 64 connections.
-Host-built timings and load figures are the median of N runs with the spread (max - min)
-beside them; image builds run once each.
+load (wrk on loopback): the image binaries of the defaults, allocator=system, opt_level=3 and
+metrics=none (what /metrics costs: the defaults serve it), and a reference (Cargo's default
+release profile, dynamic glibc, built on the host): start-up to the first 200 on /healthz,
+resident memory idle and at its peak under load, requests per second and p50/p99 latency on
+/healthz and /readyz (both answer JSON) and on /nope (a 404, which the metrics count) at 1 and
+64 connections. Host-built timings and load figures are the median of N runs with the spread
+(max - min) beside them; image builds run once each.
 
 Writes bench-results/latest.json and bench-results/latest.md and prints the Markdown.
+`--variants` builds and loads only the named size variants, without the reference, and writes
+bench-results/partial.json and partial.md instead.
 """
 
 from __future__ import annotations
@@ -79,6 +83,7 @@ SIZE_VARIANTS = {
     "allocator=system": {"allocator": "system"},
     "target_arches=arm64": {"target_arches": "arm64"},
     "toolchain=nightly-size": {"toolchain": "nightly-size"},
+    "metrics=none": {"metrics": "none"},
 }
 # cargo-bloat builds on the host with the stable toolchain, for the amd64 variants.
 BREAKDOWN_VARIANTS = [
@@ -89,8 +94,9 @@ BREAKDOWN_VARIANTS = [
 CRATE_ROWS = 12
 SERVICE_CRATE = "(the service's own code)"
 FUNCTION_ROWS = 15
-# The answers that change speed: the allocator, and optimising for speed instead of size.
-LOAD_VARIANTS = [DEFAULTS, "allocator=system", "opt_level=3"]
+# The answers that change speed: the allocator, optimising for speed instead of size, and the
+# per-request cost of metrics (every request is counted and timed).
+LOAD_VARIANTS = [DEFAULTS, "allocator=system", "opt_level=3", "metrics=none"]
 REFERENCE = "reference: Cargo's default release profile, dynamic glibc"
 # The blog recipe this template grew from, rebuilt with rustc 1.95 for musl (size profile,
 # cargo-auditable, crt-static); gzip-compressed layer MiB, which match its published figures.
@@ -102,7 +108,9 @@ BUILD_MEASURES = {
     "cold_dev": "cold `cargo build` on the host (dev profile)",
     "touched_dev": "`cargo build` after touching src/main.rs",
 }
-ROUTES = ["/healthz", "/readyz"]
+# /healthz and /readyz are probes, which the metrics leave uncounted; /nope is a 404 that every
+# variant with metrics counts and times (route "unmatched"), so it shows their per-request cost.
+ROUTES = ["/healthz", "/readyz", "/nope"]
 CONNECTIONS = [1, 64]
 
 
@@ -155,10 +163,12 @@ def render_variant(workdir: Path, index: int, answers: dict[str, str]) -> Path:
     return render_with_copier(workdir / slug, {**answers, "project_slug": slug})
 
 
-def build_images(buildah: Buildah, workdir: Path) -> tuple[list[dict], dict[str, Path]]:
+def build_images(
+    buildah: Buildah, workdir: Path, variants: dict[str, dict], with_reference: bool = True
+) -> tuple[list[dict], dict[str, Path]]:
     """Each variant's image: size rows, and the binaries copied out of the images."""
     rows, binaries = [], {}
-    for index, (label, answers) in enumerate(SIZE_VARIANTS.items()):
+    for index, (label, answers) in enumerate(variants.items()):
         project = render_variant(workdir, index, answers)
         variant_dir = workdir / f"{project.name}-image"
         variant_dir.mkdir()
@@ -178,6 +188,8 @@ def build_images(buildah: Buildah, workdir: Path) -> tuple[list[dict], dict[str,
             }
         )
         binaries[label] = image.binary
+    if not with_reference:
+        return rows, binaries
     reference = without_release_profile(
         render_with_copier(workdir / "bench-reference", {"project_slug": "bench-reference"})
     )
@@ -503,6 +515,13 @@ def parts(text: str) -> set[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", type=parts, default=set(PARTS), help=", ".join(PARTS))
+    parser.add_argument(
+        "--variants",
+        nargs="+",
+        choices=list(SIZE_VARIANTS),
+        metavar="VARIANT",
+        help=f"only these size variants, no reference (of: {', '.join(SIZE_VARIANTS)})",
+    )
     parser.add_argument("--runs", type=int, default=3, help="repeats of each timed figure")
     parser.add_argument("--seconds", type=int, default=5, help="length of each wrk run")
     parser.add_argument("--skip-load", action="store_true", help="no wrk runs")
@@ -516,6 +535,8 @@ def main() -> int:
         parser.error("cargo-bloat is missing: run bash scripts/bootstrap")
 
     buildah = Buildah()
+    variants = {label: SIZE_VARIANTS[label] for label in args.variants or SIZE_VARIANTS}
+    loaded = [label for label in LOAD_VARIANTS if label in variants]
     results: dict[str, object] = {
         "machine": f"{os.cpu_count()} cores, {cpu_model()}",
         "date": date.today().isoformat(),
@@ -525,7 +546,9 @@ def main() -> int:
         workdir = Path(tmp)
         # The load runs use the image binaries, so they need the images too.
         if {"sizes", "load"} & args.only:
-            results["sizes"], binaries = build_images(buildah, workdir)
+            results["sizes"], binaries = build_images(
+                buildah, workdir, variants, with_reference=not args.variants
+            )
         if "breakdown" in args.only:
             results["breakdown"] = measure_breakdown(workdir)
         if "levers" in args.only:
@@ -536,13 +559,14 @@ def main() -> int:
         if load and "load" in args.only:
             results["load"] = {
                 label: measure_load(binaries[label], args.runs, args.seconds)
-                for label in [*LOAD_VARIANTS, REFERENCE]
+                for label in [*loaded, *([] if args.variants else [REFERENCE])]
             }
 
     RESULTS_DIR.mkdir(exist_ok=True)
-    (RESULTS_DIR / "latest.json").write_text(json.dumps(results, indent=2) + "\n", "utf-8")
+    name = "partial" if args.variants else "latest"
+    (RESULTS_DIR / f"{name}.json").write_text(json.dumps(results, indent=2) + "\n", "utf-8")
     table = markdown(results)
-    (RESULTS_DIR / "latest.md").write_text(table, encoding="utf-8")
+    (RESULTS_DIR / f"{name}.md").write_text(table, encoding="utf-8")
     print(table)
     return 0
 

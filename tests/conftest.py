@@ -23,14 +23,15 @@ BUILD_COMBINATIONS: dict[str, dict[str, str]] = {
         "panic_strategy": "abort",
         "opt_level": "s",
         "allocator": "system",
+        "metrics": "none",
     },
 }
 
 # Answer rows whose image is built from their own Containerfile, once per run, and reused by
 # every image check. Between them they cover both architectures (the two-platform Containerfile
 # built for its arm64 half; its amd64 half takes the defaults' path), the low-port capability,
-# every size-relevant choice that differs from the defaults, and the nightly toolchain that
-# rebuilds the standard library for size.
+# every size-relevant choice that differs from the defaults (`metrics=none` among them), and the
+# nightly toolchain that rebuilds the standard library for size.
 IMAGE_ROWS: dict[str, dict[str, Any]] = {
     "defaults": {"project_slug": "svc-defaults"},
     "arm64": {"project_slug": "svc-arm64", "target_arches": "arm64"},
@@ -42,6 +43,7 @@ IMAGE_ROWS: dict[str, dict[str, Any]] = {
         "panic_strategy": "abort",
         "opt_level": "s",
         "allocator": "system",
+        "metrics": "none",
     },
     "nightly-size": {"project_slug": "svc-nightly", "toolchain": "nightly-size"},
 }

@@ -8,6 +8,8 @@ from pathlib import Path
 
 UNRENDERED_MARKERS = ("{{", "{%", "cookiecutter.")
 GITHUB_EXPRESSION = re.compile(r"\$\{\{[^}]*\}\}")
+# Helm's templates keep their own `{{ ... }}` actions; Jinja's other markers must be gone there too.
+HELM_TEMPLATES = ("chart", "templates")
 
 
 def leftover_template_syntax(project: Path) -> list[str]:
@@ -21,7 +23,9 @@ def leftover_template_syntax(project: Path) -> list[str]:
         if path.is_file():
             # GitHub Actions expressions are meant to stay: `${{ github.sha }}`.
             text = GITHUB_EXPRESSION.sub("", path.read_text(encoding="utf-8"))
-            found += [f"{relative}: {m}" for m in UNRENDERED_MARKERS if m in text]
+            helm = relative.parts[:2] == HELM_TEMPLATES
+            markers = [m for m in UNRENDERED_MARKERS if not (helm and m == "{{")]
+            found += [f"{relative}: {m}" for m in markers if m in text]
     return found
 
 

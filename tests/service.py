@@ -9,9 +9,10 @@ import signal
 import subprocess
 import time
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from tooling.loadtest import free_port
 
@@ -43,13 +44,20 @@ def service_env(port: int) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def running_service(command: Sequence[str], cwd: Path | None = None) -> Iterator[RunningService]:
+def running_service(
+    command: Sequence[str],
+    cwd: Path | None = None,
+    extra_env: Mapping[str, str] | None = None,
+    stdout: IO[str] | int = subprocess.PIPE,
+) -> Iterator[RunningService]:
+    """Start `command` with `service_env` (plus `extra_env`); `stdout` may be a file, so that
+    a long test cannot fill the pipe and stall the service."""
     port = free_port()
     process = subprocess.Popen(
         list(command),
         cwd=cwd,
-        env=service_env(port),
-        stdout=subprocess.PIPE,
+        env={**service_env(port), **(extra_env or {})},
+        stdout=stdout,
         stderr=subprocess.PIPE,
         text=True,
     )

@@ -172,9 +172,27 @@ def test_ci_code_checks_are_the_makefile_targets_the_template_tests_run(render):
     assert gitlab["msrv"]["script"] == ["make msrv"]
     assert "msrv" in github["jobs"]["publish"]["needs"]
     assert "msrv" in gitlab["publish"]["needs"]
+    # The chart job runs the target tests/test_chart.py runs, and gates publishing too.
+    assert "make deploy-check" in [step.get("run") for step in github["jobs"]["chart"]["steps"]]
+    assert gitlab["chart"]["script"][-1] == "make deploy-check HELM=./helm"
+    assert "chart" in github["jobs"]["publish"]["needs"]
+    assert "chart" in gitlab["publish"]["needs"]
     image_runs = [step.get("run", "") for step in github["jobs"]["image"]["steps"]]
     assert any(run.startswith("make image-size") for run in image_runs)
     assert gitlab["image-size"]["script"] == ["make image-size IMAGE_ARCHIVE=image.tar"]
+
+
+@pytest.mark.parametrize("ci", ["github", "gitlab"])
+def test_pipelines_lint_the_chart_only_when_there_is_one(render, ci):
+    for deploy in ("helm", "none"):
+        answers = {"ci": ci, "template_updates": "none", "deploy": deploy}
+        project = render(answers, name=f"{ci}-{deploy}")
+        if ci == "github":
+            jobs = yaml.safe_load((project / ".github/workflows/ci.yml").read_text())["jobs"]
+        else:
+            jobs = yaml.safe_load((project / ".gitlab-ci.yml").read_text())
+        assert ("chart" in jobs) == (deploy == "helm")
+        assert ("chart" in jobs["publish"]["needs"]) == (deploy == "helm")
 
 
 def test_trivy_gate_fails_on_high_and_critical_and_honours_the_ignore_file(render):
@@ -356,6 +374,7 @@ def test_renovate_finds_every_version_marked_for_it(render, ci):
         assert sorted(found[".github/workflows/ci.yml"]) == [
             "aquasecurity/trivy",
             "cargo-deny",
+            "helm/helm",
             "sigstore/cosign",
         ]
         assert found[".github/workflows/template-update.yml"] == ["copier", "tomlkit"]
@@ -367,6 +386,7 @@ def test_renovate_finds_every_version_marked_for_it(render, ci):
             "docker.io/library/docker",
             "docker.io/library/rust",
             "docker.io/tonistiigi/binfmt",
+            "helm/helm",
         ]
     # No marker is left without a match: each `# renovate:` line is followed by what it names.
     marker_line = re.compile(r"^\s*# renovate:", re.MULTILINE)

@@ -93,6 +93,10 @@ def test_free_text_arrives_exactly_in_every_engine(tmp_path, template_repo):
     readme = (from_copier / "README.md").read_text(encoding="utf-8")
     assert readme.startswith(f"# {TRICKY_TEXT['project_name']}\n\n{TRICKY_TEXT['description']}\n")
     assert containerfile_label(from_copier, "description") == TRICKY_TEXT["description"]
+    chart = yaml.safe_load((from_copier / "chart" / "Chart.yaml").read_text(encoding="utf-8"))
+    assert chart["description"] == TRICKY_TEXT["description"]
+    entity = yaml.safe_load((from_copier / "catalog-info.yaml").read_text(encoding="utf-8"))
+    assert entity["metadata"]["description"] == TRICKY_TEXT["description"]
     recorded = yaml.safe_load((from_copier / ".copier-answers.yml").read_text(encoding="utf-8"))
     assert {name: recorded[name] for name in TRICKY_TEXT} == TRICKY_TEXT
     cruft_context = json.loads((from_cruft / ".cruft.json").read_text(encoding="utf-8"))

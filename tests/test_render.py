@@ -52,7 +52,10 @@ def test_every_choice_combination_renders_its_answers(render, answers):
     )
     assert profile["opt-level"] == expected_opt_level
     assert profile["panic"] == answers["panic_strategy"]
-    expected_default = ["mimalloc"] if answers["allocator"] == "mimalloc" else []
+    expected_default = [
+        *(["mimalloc"] if answers["allocator"] == "mimalloc" else []),
+        *(["metrics"] if answers["metrics"] == "prometheus" else []),
+    ]
     assert manifest["features"]["default"] == expected_default
 
     # The musl targets the image builds link statically, relocations packed (ASLR kept).
@@ -91,6 +94,10 @@ def test_default_answers_give_a_rustls_only_size_optimised_service(render):
     assert "aws-lc-rs" not in rustls["features"]
     assert "webpki-roots" in dependencies
     assert dependencies["mimalloc"]["optional"] is True
+    prometheus = dependencies["prometheus-client"]
+    assert prometheus["optional"] is True
+    assert prometheus["default-features"] is False
+    assert manifest["features"]["metrics"] == ["dep:prometheus-client", "axum/matched-path"]
 
     profile = manifest["profile"]["release"]
     assert profile == {

@@ -39,7 +39,7 @@ TEAM_FEATURE = 'os-roots = ["reqwest/rustls-tls-native-roots"]'
 
 TEAM_PARAGRAPH = "Billing owns this service; page #billing-oncall before changing its SLOs."
 TEAM_ROUTE_MODULE = (
-    '//! Prometheus metrics, added by the team.\n\npub const NAMESPACE: &str = "billing";\n'
+    '//! Invoice numbering, added by the team.\n\npub const PREFIX: &str = "billing";\n'
 )
 
 
@@ -79,11 +79,11 @@ def commit_all(project: Path, message: str) -> None:
 def make_team_edits(project: Path) -> None:
     """What a team does in its first weeks: a module, a dependency and a feature, prose, a
     deletion. (Its Cargo.lock catches up after the update, with `cargo update --workspace`.)"""
-    (project / "src" / "metrics.rs").write_text(TEAM_ROUTE_MODULE, encoding="utf-8")
+    (project / "src" / "invoices.rs").write_text(TEAM_ROUTE_MODULE, encoding="utf-8")
     lib = project / "src" / "lib.rs"
     lib.write_text(
         lib.read_text().replace(
-            "pub mod healthcheck;\n", "pub mod healthcheck;\npub mod metrics;\n"
+            "pub mod healthcheck;\n", "pub mod healthcheck;\npub mod invoices;\n"
         )
     )
 
@@ -107,8 +107,8 @@ def make_team_edits(project: Path) -> None:
 
 
 def assert_team_edits_kept(project: Path) -> None:
-    assert (project / "src" / "metrics.rs").read_text() == TEAM_ROUTE_MODULE
-    assert "pub mod metrics;" in (project / "src" / "lib.rs").read_text()
+    assert (project / "src" / "invoices.rs").read_text() == TEAM_ROUTE_MODULE
+    assert "pub mod invoices;" in (project / "src" / "lib.rs").read_text()
     manifest = (project / "Cargo.toml").read_text()
     assert 'itoa = "1"' in manifest
     assert TEAM_FEATURE_COMMENT in manifest

@@ -78,6 +78,11 @@ BAD_ANSWERS = [
     # Both count code points: not UTF-16 units (402 here) and not bytes (804).
     bad("description", "🚀" * 201, "at most 200 characters"),
     bad("description", "tab\there", "one line without control characters"),
+    # YAML (the chart, the catalog entry) breaks lines at these, or cannot hold them at all.
+    bad("description", "next\x85line", "one line without control characters"),
+    bad("description", "C1\x9bcontrol", "one line without control characters"),
+    bad("project_name", "line\u2028separator", "one line without control characters"),
+    bad("author_name", "Ops\uffff", "one line without control characters"),
     bad(
         "description",
         "{{ nope }}",

@@ -4,9 +4,9 @@ copier.yml is the source: its defaults, choices and help texts become cookiecutt
 choice lists (default first) and `__prompts__`. Defaults that refer to earlier answers get the
 `cookiecutter.` prefix cookiecutter needs; a choice whose default is derived that way is asked
 as text (see `_cookiecutter_value`). Computed values the tree uses (`__crate_name`,
-`__answers`) and the project folder's name are added as cookiecutter private variables, and so
-are the constants of copier's `cookiecutter` mapping (`"__shutdown_drain_secs": 3`): copier.yml
-is the one place they are set.
+`__kubernetes_name`, `__answers`) and the project folder's name are added as cookiecutter
+private variables, and so are the constants of copier's `cookiecutter` mapping
+(`"__shutdown_drain_secs": 3`): copier.yml is the one place they are set.
 """
 
 from __future__ import annotations
@@ -42,6 +42,11 @@ PROJECT_FOLDER = (
 # project folder, which only cookiecutter names.
 COMPUTED = {
     "__crate_name": "{{ cookiecutter.project_slug | replace('-', '_') }}",
+    # As copier.yml computes it: the slug as a DNS label (Kubernetes names, Backstage's entity).
+    "__kubernetes_name": (
+        "{{ ((cookiecutter.project_slug | replace('_', '-')).split('-') | select | join('-'))"
+        "[:63].rstrip('-') }}"
+    ),
     # Renders the answers file's name empty, so cookiecutter skips copier's answers file.
     "__answers": "",
     "__project_folder": PROJECT_FOLDER,

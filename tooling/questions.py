@@ -29,18 +29,19 @@ def choices() -> dict[str, list[str]]:
     return {name: list(spec["choices"]) for name, spec in questions().items() if "choices" in spec}
 
 
-def choice_matrix() -> list[dict[str, str]]:
+def choice_matrix(options: dict[str, list[str]] | None = None) -> list[dict[str, str]]:
     """Answer sets in which every pair of choices of any two questions occurs at least once.
 
     The full product grows with every question (144 sets for five); pairwise coverage still
     puts every choice of every question next to every choice of every other, in a dozen sets.
     Greedy and deterministic: each row is the first combination covering the most new pairs.
     Combinations the shared rules refuse (a GitHub workflow without GitHub CI) are left out,
-    and so are the pairs only they contain.
+    and so are the pairs only they contain. `options` defaults to this version's choices; an
+    older release's choices give the matrix its services were generated with.
     """
     from hooks.pre_gen_project import RULES
 
-    options = choices()
+    options = choices() if options is None else options
     names = list(options)
 
     def refused(combo: dict[str, str]) -> bool:

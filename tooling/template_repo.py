@@ -29,9 +29,8 @@ def template_files() -> list[Path]:
     return [Path(name) for name in listed.split("\0") if name and (REPO_ROOT / name).exists()]
 
 
-def snapshot_template(destination: Path, tag: str | None = None) -> Path:
-    """Copy the template's files into a new repository at `destination` and commit them."""
-    destination.mkdir(parents=True)
+def copy_working_tree(destination: Path) -> None:
+    """Copy the template's files as they are now (symlinks as symlinks) into `destination`."""
     for relative in template_files():
         source, target = REPO_ROOT / relative, destination / relative
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -39,6 +38,12 @@ def snapshot_template(destination: Path, tag: str | None = None) -> Path:
             target.symlink_to(source.readlink())
         else:
             shutil.copy2(source, target)
+
+
+def snapshot_template(destination: Path, tag: str | None = None) -> Path:
+    """Copy the template's files into a new repository at `destination` and commit them."""
+    destination.mkdir(parents=True)
+    copy_working_tree(destination)
     git(destination, "init", "--quiet", "--initial-branch=main")
     git(destination, "add", "--all")
     git(destination, "commit", "--quiet", "--message", "template snapshot")

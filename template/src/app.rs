@@ -79,7 +79,10 @@ impl Application {
         };
         let handler_timeout = config.handler_timeout;
         let state = AppState::new(config, client);
-        let router = with_layers(routes::router(state.clone()).merge(extra), handler_timeout);
+        let served = routes::router(state.clone()).merge(extra);
+        #[cfg(feature = "metrics")]
+        let served = served.merge(state.metrics.router());
+        let router = with_layers(served, &state, handler_timeout);
 
         Ok(Self {
             listener,
@@ -125,8 +128,9 @@ impl Application {
             "listening"
         );
         let readiness = self.state.readiness.clone();
+        let stats = self.state.connections.clone();
         let mut connections =
-            server::accept_until(self.listener, self.router, self.limits, async {
+            server::accept_until(self.listener, self.router, self.limits, stats, async {
                 shutdown.await;
                 readiness.start_draining();
                 tracing::info!(
@@ -154,16 +158,26 @@ impl Application {
     }
 }
 
-/// The layers every route is served behind, innermost first.
-fn with_layers(routes: Router, handler_timeout: std::time::Duration) -> Router {
-    routes
+/// The layers every route is served behind, innermost first. The metrics sit
+/// outside the panic and timeout layers, so they count what clients get.
+fn with_layers(
+    routes: Router,
+    #[cfg_attr(not(feature = "metrics"), allow(unused_variables))] state: &AppState,
+    handler_timeout: std::time::Duration,
+) -> Router {
+    let routes = routes
         .layer(CatchPanicLayer::custom(telemetry::panic_response))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             handler_timeout,
         ))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
-        .layer(axum::middleware::from_fn(telemetry::request_log))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES));
+    #[cfg(feature = "metrics")]
+    let routes = routes.layer(axum::middleware::from_fn_with_state(
+        state.metrics.clone(),
+        crate::metrics::track_requests,
+    ));
+    routes.layer(axum::middleware::from_fn(telemetry::request_log))
 }
 
 /// Why the server could not start.

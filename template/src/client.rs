@@ -89,6 +89,45 @@ fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, ClientError
     Ok(certs)
 }
 
+/// How one outbound request ended (the `result` of the outbound metric).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboundResult {
+    /// The upstream answered with a 1xx, 2xx or 3xx status.
+    Ok,
+    /// The upstream answered with a 4xx or 5xx status.
+    ErrorStatus,
+    /// No answer: the connection or the exchange failed.
+    Unreachable,
+    /// No answer within the request timeout.
+    Timeout,
+    /// Not sent: too many outbound requests were in flight.
+    Rejected,
+}
+
+impl OutboundResult {
+    /// The result of a request that got an answer with `status`.
+    #[must_use]
+    pub fn from_status(status: reqwest::StatusCode) -> Self {
+        if status.is_client_error() || status.is_server_error() {
+            Self::ErrorStatus
+        } else {
+            Self::Ok
+        }
+    }
+
+    /// Its label value.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::ErrorStatus => "error_status",
+            Self::Unreachable => "unreachable",
+            Self::Timeout => "timeout",
+            Self::Rejected => "rejected",
+        }
+    }
+}
+
 /// Why the client could not be built.
 #[derive(Debug)]
 pub enum ClientError {

@@ -6,10 +6,13 @@ pub mod app;
 pub mod client;
 pub mod config;
 pub mod healthcheck;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 pub mod routes;
 pub mod server;
 pub mod shutdown;
 pub mod telemetry;
+pub mod trace_context;
 
 pub use app::{Application, StartupError, Stopped};
 pub use config::Config;

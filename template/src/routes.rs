@@ -12,9 +12,14 @@ use serde::Serialize;
 use serde_json::json;
 use tokio::sync::Semaphore;
 
+use crate::client::OutboundResult;
 use crate::config::Config;
+#[cfg(feature = "metrics")]
+use crate::metrics::Metrics;
+use crate::server::ConnectionStats;
 use crate::shutdown::Readiness;
 use crate::telemetry::current_request_id;
+use crate::trace_context;
 
 /// What every handler can reach. Cheap to clone: everything is shared.
 #[derive(Debug, Clone)]
@@ -25,19 +30,39 @@ pub struct AppState {
     pub readiness: Readiness,
     /// Bounds the outbound requests of `/upstream` in flight at once.
     pub upstream_slots: Arc<Semaphore>,
+    /// Kept current by the accept loop.
+    pub connections: ConnectionStats,
+    /// The series `GET /metrics` serves.
+    #[cfg(feature = "metrics")]
+    pub metrics: Metrics,
 }
 
 impl AppState {
     /// State for `config` with the given client.
     #[must_use]
     pub fn new(config: Config, client: reqwest::Client) -> Self {
+        let connections = ConnectionStats::default();
         Self {
             client,
             upstream_slots: Arc::new(Semaphore::new(config.upstream_concurrency)),
             config: Arc::new(config),
             readiness: Readiness::default(),
+            #[cfg(feature = "metrics")]
+            metrics: Metrics::new(connections.clone()),
+            connections,
         }
     }
+
+    /// Counts an outbound request by how it ended.
+    #[cfg(feature = "metrics")]
+    fn record_outbound(&self, result: OutboundResult) {
+        self.metrics.record_outbound(result);
+    }
+
+    /// Built without metrics: nothing counts outbound requests.
+    #[cfg(not(feature = "metrics"))]
+    #[allow(clippy::unused_self)]
+    fn record_outbound(&self, _result: OutboundResult) {}
 }
 
 /// All routes of the service (the layers around them are in `app.rs`).
@@ -73,7 +98,8 @@ struct UpstreamStatus {
     ok: bool,
 }
 
-/// Example of an outbound call: reports the status the upstream answered with.
+/// Example of an outbound call: reports the status the upstream answered
+/// with. The call continues the request's trace (`traceparent`).
 async fn upstream(State(state): State<AppState>) -> Result<Json<UpstreamStatus>, ApiError> {
     let Some(url) = &state.config.upstream_url else {
         let message = "APP_UPSTREAM_URL is not set";
@@ -83,15 +109,25 @@ async fn upstream(State(state): State<AppState>) -> Result<Json<UpstreamStatus>,
     // this function, in answers and in logs.
     let upstream = origin(url);
     let Ok(_slot) = state.upstream_slots.try_acquire() else {
+        state.record_outbound(OutboundResult::Rejected);
         tracing::warn!(%upstream, "too many upstream requests in flight");
         let message = "too many upstream requests in flight";
         return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message));
     };
 
-    let response = match state.client.get(url.clone()).send().await {
+    let request = state
+        .client
+        .get(url.clone())
+        .headers(trace_context::outbound_headers());
+    let response = match request.send().await {
         Ok(response) => response,
         Err(error) => {
             let timed_out = error.is_timeout();
+            state.record_outbound(if timed_out {
+                OutboundResult::Timeout
+            } else {
+                OutboundResult::Unreachable
+            });
             let error = crate::error_chain(&error.without_url());
             tracing::warn!(%upstream, %error, "upstream request failed");
             return Err(if timed_out {
@@ -103,6 +139,7 @@ async fn upstream(State(state): State<AppState>) -> Result<Json<UpstreamStatus>,
     };
 
     let status = response.status();
+    state.record_outbound(OutboundResult::from_status(status));
     Ok(Json(UpstreamStatus {
         upstream,
         status: status.as_u16(),

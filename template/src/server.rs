@@ -9,6 +9,7 @@ use std::future::Future;
 use std::io;
 use std::pin::pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -42,6 +43,45 @@ pub struct Limits {
     /// Open connections at most; further clients wait in the kernel's
     /// backlog until one closes.
     pub max_connections: usize,
+}
+
+/// Figures of the accept loop that the metrics read. Cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectionStats(Arc<ConnectionCounts>);
+
+#[derive(Debug, Default)]
+struct ConnectionCounts {
+    open: AtomicU64,
+    limit_waits: AtomicU64,
+}
+
+impl ConnectionStats {
+    /// Client connections open now.
+    #[must_use]
+    pub fn open(&self) -> u64 {
+        self.0.open.load(Ordering::Relaxed)
+    }
+
+    /// How often the accept loop has waited at the connection cap.
+    #[must_use]
+    pub fn limit_waits(&self) -> u64 {
+        self.0.limit_waits.load(Ordering::Relaxed)
+    }
+
+    /// Counts a connection as open until the guard is dropped, also when its
+    /// task is aborted at the shutdown deadline.
+    fn opened(&self) -> OpenConnection {
+        self.0.open.fetch_add(1, Ordering::Relaxed);
+        OpenConnection(Arc::clone(&self.0))
+    }
+}
+
+struct OpenConnection(Arc<ConnectionCounts>);
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// The connections still open when the accept loop stopped.
@@ -80,10 +120,12 @@ impl Connections {
 
 /// Serves `app` on `listener` until `stop` completes, then returns the open
 /// connections, which keep being served until [`Connections::shutdown`].
+/// Keeps `stats` current.
 pub async fn accept_until(
     listener: TcpListener,
     app: Router,
     limits: Limits,
+    stats: ConnectionStats,
     stop: impl Future<Output = ()>,
 ) -> Connections {
     let mut http = hyper::server::conn::http1::Builder::new();
@@ -106,6 +148,7 @@ pub async fn accept_until(
         let slot = if let Ok(slot) = Arc::clone(&slots).try_acquire_owned() {
             slot
         } else {
+            stats.0.limit_waits.fetch_add(1, Ordering::Relaxed);
             if let Some(suppressed) = at_limit_log.check() {
                 tracing::warn!(
                     max_connections = limits.max_connections,
@@ -145,10 +188,12 @@ pub async fn accept_until(
         let connection =
             http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
         let connection = graceful.watch(connection);
+        let open = stats.opened();
         tasks.spawn(async move {
             // Client errors (resets, timeouts, bad requests) end the
             // connection; hyper has answered what it could.
             let _ = connection.await;
+            drop(open);
             drop(slot);
         });
     }

@@ -1,6 +1,7 @@
 //! Structured logging: one JSON object per line on stdout, which is what
 //! container log collectors expect; one line per request, each request with
-//! an id; a panicking handler answers 500 and is logged as one event.
+//! an id and its trace context; a panicking handler answers 500 and is
+//! logged as one event.
 
 use std::any::Any;
 use std::fmt::Write as _;
@@ -16,6 +17,8 @@ use tracing_subscriber::filter::Targets;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::{SubscriberInitExt, TryInitError};
+
+use crate::trace_context::{self, SpanContext, TRACEPARENT};
 
 /// The header that carries a request's id, in and out.
 pub static REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
@@ -103,8 +106,10 @@ pub fn current_request_id() -> Option<String> {
 }
 
 /// Middleware around every route: takes the caller's `X-Request-Id` when it
-/// is well formed or makes one up, echoes it in the response, attaches it to
-/// every event of the request, and logs one line when the answer is ready.
+/// is well formed or makes one up, continues the caller's trace or starts
+/// one (see [`crate::trace_context`]), echoes both in the response, attaches
+/// them to every event of the request, and logs one line when the answer is
+/// ready.
 pub async fn request_log(request: Request, next: Next) -> Response<axum::body::Body> {
     let started = Instant::now();
     let request_id = request
@@ -113,13 +118,24 @@ pub async fn request_log(request: Request, next: Next) -> Response<axum::body::B
         .and_then(|value| value.to_str().ok())
         .filter(|id| is_valid_request_id(id))
         .map_or_else(new_request_id, str::to_owned);
+    let trace = SpanContext::from_headers(request.headers());
+    let traceparent = trace.traceparent();
     let method = request.method().clone();
     // The path only: query strings carry tokens often enough.
     let path = request.uri().path().to_owned();
 
-    let span = tracing::info_span!("request", request_id = %request_id);
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        trace_id = %trace.trace_id,
+        span_id = %trace.span_id,
+        parent_id = tracing::field::Empty,
+    );
+    if let Some(parent_id) = trace.parent_id {
+        span.record("parent_id", tracing::field::display(parent_id));
+    }
     let mut response = REQUEST_ID
-        .scope(request_id.clone(), next.run(request))
+        .scope(request_id.clone(), trace.scope(next.run(request)))
         .instrument(span.clone())
         .await;
 
@@ -128,6 +144,9 @@ pub async fn request_log(request: Request, next: Next) -> Response<axum::body::B
             .headers_mut()
             .insert(REQUEST_ID_HEADER.clone(), value);
     }
+    response
+        .headers_mut()
+        .insert(TRACEPARENT.clone(), traceparent);
     let status = response.status().as_u16();
     let bytes = response.body().size_hint().exact();
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -155,18 +174,7 @@ fn is_valid_request_id(id: &str) -> bool {
 
 /// 128 random bits in hex, from the TLS provider's random source.
 fn new_request_id() -> String {
-    let mut bytes = [0u8; 16];
-    let random = rustls::crypto::CryptoProvider::get_default()
-        .is_some_and(|provider| provider.secure_random.fill(&mut bytes).is_ok());
-    if !random {
-        // No provider installed (cannot happen once the client is built):
-        // fall back to the clock, which is unique enough within a process.
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |elapsed| elapsed.as_nanos());
-        bytes = nanos.to_be_bytes();
-    }
-    bytes
+    trace_context::random_id::<16>()
         .iter()
         .fold(String::with_capacity(32), |mut id, byte| {
             let _ = write!(id, "{byte:02x}");

@@ -8,7 +8,10 @@ mod healthcheck;
 mod helpers;
 mod limits;
 mod logs;
+#[cfg(feature = "metrics")]
+mod metrics;
 mod routes;
 mod shutdown;
 mod startup;
 mod tls;
+mod trace_context;

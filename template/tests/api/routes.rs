@@ -42,6 +42,15 @@ async fn unknown_path_is_404() {
     assert_eq!(app.get("/nope").await.status(), StatusCode::NOT_FOUND);
 }
 
+/// Built without the `metrics` feature (`metrics` answer `none`).
+#[cfg(not(feature = "metrics"))]
+#[tokio::test]
+async fn without_the_metrics_feature_there_is_no_metrics_route() {
+    let app = TestApp::spawn(test_config()).await;
+
+    assert_eq!(app.get("/metrics").await.status(), StatusCode::NOT_FOUND);
+}
+
 #[tokio::test]
 async fn upstream_without_url_is_503() {
     let app = TestApp::spawn(test_config()).await;

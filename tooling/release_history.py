@@ -1,0 +1,149 @@
+"""The template's release history in a throwaway clone: 0.1.0 as released, the working tree next.
+
+This repository has no tags. The commit released as 0.1.0 is named once here; the version a
+fleet updates to is the working tree as it is now (uncommitted changes included), committed on
+top of it and tagged NEW_VERSION, so copier and cruft see a real two-release history.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from tooling.questions import REPO_ROOT
+from tooling.template_repo import copy_working_tree, git
+
+# Chosen as the last commit of 2026-11-28: its CHANGELOG's top entry is "0.1.0 (2026-11-28)"
+# with no "Unreleased" section, and the next commit starts the Unreleased entry.
+RELEASE_0_1_0 = "64f66e0173402fcd4cf7d29f96ce15f245bbb67c"
+OLD_VERSION = "0.1.0"
+NEW_VERSION = "0.2.0"
+WORKING_TREE = "(uncommitted changes in the working tree)"
+
+# `{% if ... %}name{% endif %}`: a file name that carries its condition (rendered: `name`).
+CONDITIONAL_NAME = re.compile(r"\{%[^%]*%\}(.*?)\{%[^%]*%\}")
+
+
+class MissingRelease(RuntimeError):
+    """The released commit is not in this clone (a shallow clone, for example)."""
+
+
+def require_release_commit() -> None:
+    found = subprocess.run(
+        ["git", "cat-file", "-e", f"{RELEASE_0_1_0}^{{commit}}"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        check=False,
+    )
+    if found.returncode != 0:
+        raise MissingRelease(
+            f"commit {RELEASE_0_1_0[:7]} (release {OLD_VERSION}) is not in {REPO_ROOT}: "
+            "a shallow clone lacks it; run `git fetch --unshallow`"
+        )
+
+
+def build_release_history(destination: Path) -> Path:
+    """Clone this repository to `destination`, tag 0.1.0 and commit the working tree as 0.2.0."""
+    require_release_commit()
+    subprocess.run(
+        ["git", "clone", "--quiet", "--no-checkout", str(REPO_ROOT), str(destination)],
+        check=True,
+        capture_output=True,
+    )
+    git(destination, "remote", "remove", "origin")
+    git(destination, "checkout", "--quiet", "-B", "releases", RELEASE_0_1_0)
+    git(destination, "tag", OLD_VERSION)
+    git(destination, "rm", "-r", "--quiet", ".")
+    # `git rm` leaves folders that held untracked files; start the new version from nothing.
+    for leftover in destination.iterdir():
+        if leftover.name != ".git":
+            shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
+    copy_working_tree(destination)
+    git(destination, "add", "--all")
+    git(destination, "commit", "--quiet", "--message", f"{NEW_VERSION}: the working tree")
+    git(destination, "tag", NEW_VERSION)
+    return destination
+
+
+def release_choices() -> dict[str, list[str]]:
+    """The questions with fixed choices as release 0.1.0 asked them."""
+    data = yaml.safe_load(git(REPO_ROOT, "show", f"{RELEASE_0_1_0}:copier.yml"))
+    return {
+        name: [str(choice) for choice in spec["choices"]]
+        for name, spec in data.items()
+        if not name.startswith("_") and isinstance(spec, dict) and "choices" in spec
+    }
+
+
+def rendered_name(template_path: str) -> str:
+    """The path a template file renders to, conditions in its name dropped."""
+    return CONDITIONAL_NAME.sub(r"\1", template_path)
+
+
+def template_source(rendered: str) -> str | None:
+    """The file under template/ (as it is now) that renders to `rendered`, if any."""
+    root = REPO_ROOT / "template"
+    for path in root.rglob("*"):
+        relative = path.relative_to(root).as_posix()
+        if path.is_file() and rendered_name(relative) == rendered:
+            return f"template/{relative}"
+    return None
+
+
+@cache
+def commits_since_release() -> dict[str, str]:
+    """Full hash -> `short-hash subject` of every commit after 0.1.0 up to HEAD."""
+    log = git(REPO_ROOT, "log", "--no-merges", "--format=%H %h %s", f"{RELEASE_0_1_0}..HEAD")
+    return dict(line.split(" ", 1) for line in log.splitlines())
+
+
+@cache
+def template_line_origins(rendered: str) -> dict[str, frozenset[str]]:
+    """For the template file that renders to `rendered`: each line's text (stripped) -> the
+    changes since 0.1.0 that wrote it (`hash subject`, or the working tree's own changes).
+    Lines that rendering changes (they hold answers) are not found, and lines older than
+    0.1.0 are left out."""
+    source = template_source(rendered)
+    if source is None:
+        return {}
+    since = commits_since_release()
+    blame = git(REPO_ROOT, "blame", "--line-porcelain", "--", source)
+    origins: dict[str, set[str]] = {}
+    commit = ""
+    for line in blame.splitlines():
+        if line.startswith("\t"):
+            if set(commit) == {"0"}:
+                origins.setdefault(line[1:].strip(), set()).add(WORKING_TREE)
+            elif commit in since:
+                origins.setdefault(line[1:].strip(), set()).add(since[commit])
+        elif len(line) > 40 and line[40] == " " and all(c in "0123456789abcdef" for c in line[:40]):
+            commit = line[:40]
+    return {text: frozenset(changes) for text, changes in origins.items() if text}
+
+
+def template_changes(rendered: str, template_lines: list[str]) -> list[str]:
+    """The changes since 0.1.0 that wrote the template's side of a conflict in `rendered`."""
+    origins = template_line_origins(rendered)
+    found: set[str] = set()
+    for line in template_lines:
+        found |= origins.get(line.strip(), frozenset())
+    return sorted(found)
+
+
+def template_file_changes(rendered: str) -> list[str]:
+    """Every change since 0.1.0 to the template file that renders to `rendered`, newest first."""
+    source = template_source(rendered)
+    if source is None:
+        return []
+    log = git(
+        REPO_ROOT, "log", "--no-merges", "--format=%h %s", f"{RELEASE_0_1_0}..HEAD", "--", source
+    )
+    changes = log.splitlines()
+    if git(REPO_ROOT, "status", "--porcelain", "--", source).strip():
+        changes.insert(0, WORKING_TREE)
+    return changes
