@@ -7,12 +7,13 @@ simple on the list itself: the template's list, without what the team removed fr
 what the team added. 0.1.0's list follows from the `allocator` answer (`["mimalloc"]` or `[]`).
 Only a conflict whose team side is that one line is resolved; the line is rewritten with
 tomlkit's own rendering of the array. Runs before cargo_lock_from_template.py, whose
-`cargo update` needs a manifest without conflicts. Cruft users merge the line by hand
-(CHANGELOG).
+`cargo update` needs a manifest without conflicts. Cruft users run it by hand after `cruft
+update` (CHANGELOG); the answer then comes from `.cruft.json`.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -68,15 +69,25 @@ def resolve(text: str, base: list[str]) -> str:
     return "".join(out)
 
 
+def allocator() -> str:
+    """The `allocator` answer, from copier's answers file or cruft's state."""
+    copier_answers, cruft_state = Path(".copier-answers.yml"), Path(".cruft.json")
+    if copier_answers.is_file():
+        answers = yaml.safe_load(copier_answers.read_text(encoding="utf-8")) or {}
+    elif cruft_state.is_file():
+        state = json.loads(cruft_state.read_text(encoding="utf-8"))
+        answers = state.get("context", {}).get("cookiecutter", {})
+    else:
+        answers = {}
+    return str(answers.get("allocator", "mimalloc"))
+
+
 def main() -> int:
-    manifest, answers_file = Path("Cargo.toml"), Path(".copier-answers.yml")
-    if not manifest.is_file() or not answers_file.is_file():
+    manifest = Path("Cargo.toml")
+    if not manifest.is_file() or "<<<<<<< " not in manifest.read_text(encoding="utf-8"):
         return 0
     text = manifest.read_text(encoding="utf-8")
-    if "<<<<<<< " not in text:
-        return 0
-    answers = yaml.safe_load(answers_file.read_text(encoding="utf-8")) or {}
-    base = ["mimalloc"] if answers.get("allocator", "mimalloc") == "mimalloc" else []
+    base = ["mimalloc"] if allocator() == "mimalloc" else []
     resolved = resolve(text, base)
     if resolved != text:
         manifest.write_text(resolved, encoding="utf-8")

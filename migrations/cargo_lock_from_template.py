@@ -7,7 +7,8 @@ template's manifest; `cargo update --workspace` then adds what the team's own Ca
 need, keeping every other version as locked. Runs after an update to 0.2.0 (copier.yml's
 `_migrations`, hence `copier update --trust`) in the service's folder, because a 0.1.0 service
 still has the old Makefile; from 0.2.0 on, the generated Makefile's `template-update` target
-does the same after every update, copier's or cruft's (cruft runs no migrations).
+does the same after every update, copier's or cruft's. Cruft runs no migrations: its users run
+this by hand after `cruft update` to 0.2.0 (CHANGELOG).
 
 A lock without conflict is left alone. When Cargo.toml is itself still in conflict, or cargo is
 missing, the lock only takes the template's side and the message says what to run.

@@ -7,8 +7,8 @@ the template's file merged into its own and a second `pub mod` line: a crate tha
 compile, or worse, one that compiles with the template's code in place of the team's. No
 merge can tell them apart, so this stops the update before anything changes and says what to
 rename. Runs before the update (copier.yml's `_migrations`, `copier update --trust`) only when
-crossing 0.2.0, where no such file came from the template; cruft users check by hand
-(CHANGELOG).
+crossing 0.2.0, where no such file came from the template; cruft users run it by hand before
+`cruft update` (CHANGELOG).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ its bound); a team that documented its value in them gets conflicts no merge can
 both sides changed the same rows. Here a conflict whose team side is nothing but 0.1.0's table,
 with the team's timeout, takes the template's table, and the timeout row gets the value the code
 now has. Any other conflict is left alone, so nothing the team wrote is dropped. Safe to run
-more than once; cruft users do the same by hand (CHANGELOG).
+more than once; cruft users run it by hand after `cruft update` (CHANGELOG).
 """
 
 from __future__ import annotations
