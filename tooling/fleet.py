@@ -160,16 +160,62 @@ def make_team_edits(plan: ServicePlan, project: Path) -> dict[str, list[str]]:
     return touched
 
 
-def update(plan: ServicePlan, project: Path) -> subprocess.CompletedProcess[str]:
-    """The update each engine's users run, non-interactive, to the new version."""
+def update(
+    plan: ServicePlan, project: Path, template: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The update each engine's users run, non-interactive, to the new version. Cruft runs no
+    migrations: with `template` (a checkout of the new version), cruft services also get the
+    release's migration scripts run by hand around `cruft update`, as CHANGELOG asks of them."""
     if plan.engine == "copier":
         # As `make template-update COPIER_FLAGS=--trust` runs it (--trust lets migrations run).
         command = [sys.executable, "-m", "copier", "update", "--quiet", "--defaults"]
         command += ["--skip-answered", "--trust", "--vcs-ref", NEW_VERSION]
-    else:
-        command = [sys.executable, "-m", "cruft", "update", "--skip-apply-ask"]
-        command += ["--checkout", NEW_VERSION]
-    return run(command, project)
+        return run(command, project)
+    command = [sys.executable, "-m", "cruft", "update", "--skip-apply-ask"]
+    command += ["--checkout", NEW_VERSION]
+    if template is None:
+        return run(command, project)
+    steps = [*release_migrations(template, "before"), command]
+    steps += release_migrations(template, "after")
+    outputs = []
+    for step in steps:
+        result = run(step, project)
+        outputs.append(result)
+        if result.returncode != 0:
+            break
+    return subprocess.CompletedProcess(
+        steps,
+        result.returncode,
+        "".join(output.stdout for output in outputs),
+        "".join(output.stderr for output in outputs),
+    )
+
+
+def release_number(version: str) -> tuple[int, ...]:
+    """`0.2.0` -> (0, 2, 0): this template's releases are plain dotted numbers."""
+    return tuple(int(part) for part in version.split("."))
+
+
+def release_migrations(template: Path, stage: str) -> list[list[str]]:
+    """The commands of copier.yml's `_migrations` for `stage` of an update from OLD_VERSION to
+    NEW_VERSION, as a person runs them: with this Python, from a checkout of the template."""
+    config = yaml.safe_load((template / "copier.yml").read_text(encoding="utf-8"))
+    commands = []
+    for migration in config.get("_migrations", []):
+        version = release_number(str(migration["version"]))
+        if not release_number(OLD_VERSION) < version <= release_number(NEW_VERSION):
+            continue
+        if f"_stage == '{stage}'" not in migration.get("when", "_stage == 'after'"):
+            continue
+        commands.append(
+            [
+                part.replace("{{ _copier_python }}", sys.executable).replace(
+                    "{{ _copier_conf.src_path }}", str(template)
+                )
+                for part in migration["command"]
+            ]
+        )
+    return commands
 
 
 @dataclass
@@ -445,7 +491,7 @@ def run_fleet(
         progress(f"update {plan.slug}")
         project = projects[plan.slug]
         start = time.monotonic()
-        outcome = update(plan, project)
+        outcome = update(plan, project, template)
         seconds = time.monotonic() - start
         phases["update"] = phases.get("update", 0.0) + seconds
         conflicts = find_conflicts(project)

@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 
+use crate::api;
 use crate::client::{self, ClientError};
 use crate::config::Config;
 use crate::routes::{self, AppState};
@@ -79,7 +80,9 @@ impl Application {
         };
         let handler_timeout = config.handler_timeout;
         let state = AppState::new(config, client);
-        let served = routes::router(state.clone()).merge(extra);
+        let served = routes::router(state.clone())
+            .merge(api::router().with_state(state.clone()))
+            .merge(extra);
         #[cfg(feature = "metrics")]
         let served = served.merge(state.metrics.router());
         let router = with_layers(served, &state, handler_timeout);
@@ -175,7 +178,7 @@ fn with_layers(
     #[cfg(feature = "metrics")]
     let routes = routes.layer(axum::middleware::from_fn_with_state(
         state.metrics.clone(),
-        crate::metrics::track_requests,
+        crate::telemetry::metrics::track_requests,
     ));
     routes.layer(axum::middleware::from_fn(telemetry::request_log))
 }

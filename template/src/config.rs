@@ -42,8 +42,6 @@ pub const DEFAULT_SHUTDOWN_DRAIN: Duration = Duration::from_secs({{ cookiecutter
 /// How long in-flight requests may then take before the process exits anyway.
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs({{ cookiecutter.__shutdown_timeout_secs }});
 
-const DEFAULT_HOST: IpAddr = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
-
 /// Every variable the service reads; anything else named `APP_*` is refused.
 pub const VARIABLES: [&str; 12] = [
     "APP_HOST",
@@ -59,6 +57,9 @@ pub const VARIABLES: [&str; 12] = [
     "APP_UPSTREAM_URL",
     "APP_EXTRA_CA_FILE",
 ];
+
+const DEFAULT_HOST: IpAddr = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Settings for one run of the service.
 #[derive(Debug, Clone)]
@@ -96,7 +97,7 @@ impl Default for Config {
             host: DEFAULT_HOST,
             port: DEFAULT_PORT,
             log_filter: default_log_filter(),
-            request_timeout: Duration::from_secs(10),
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
             handler_timeout: Duration::from_secs(15),
             header_read_timeout: Duration::from_secs(10),
             max_connections: 1024,

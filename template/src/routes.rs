@@ -14,12 +14,12 @@ use tokio::sync::Semaphore;
 
 use crate::client::OutboundResult;
 use crate::config::Config;
-#[cfg(feature = "metrics")]
-use crate::metrics::Metrics;
 use crate::server::ConnectionStats;
 use crate::shutdown::Readiness;
 use crate::telemetry::current_request_id;
-use crate::trace_context;
+#[cfg(feature = "metrics")]
+use crate::telemetry::metrics::Metrics;
+use crate::telemetry::trace_context;
 
 /// What every handler can reach. Cheap to clone: everything is shared.
 #[derive(Debug, Clone)]

@@ -3,6 +3,10 @@
 //! an id and its trace context; a panicking handler answers 500 and is
 //! logged as one event.
 
+#[cfg(feature = "metrics")]
+pub mod metrics;
+pub mod trace_context;
+
 use std::any::Any;
 use std::fmt::Write as _;
 use std::time::Instant;
@@ -18,7 +22,7 @@ use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::{SubscriberInitExt, TryInitError};
 
-use crate::trace_context::{self, SpanContext, TRACEPARENT};
+use trace_context::{SpanContext, TRACEPARENT};
 
 /// The header that carries a request's id, in and out.
 pub static REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
@@ -107,7 +111,7 @@ pub fn current_request_id() -> Option<String> {
 
 /// Middleware around every route: takes the caller's `X-Request-Id` when it
 /// is well formed or makes one up, continues the caller's trace or starts
-/// one (see [`crate::trace_context`]), echoes both in the response, attaches
+/// one (see [`trace_context`]), echoes both in the response, attaches
 /// them to every event of the request, and logs one line when the answer is
 /// ready.
 pub async fn request_log(request: Request, next: Next) -> Response<axum::body::Body> {

@@ -1,7 +1,7 @@
 use std::io::{self, BufRead, BufReader};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -240,30 +240,6 @@ impl Binary {
 
     pub fn addr(&self) -> SocketAddr {
         SocketAddr::from((Ipv4Addr::LOCALHOST, self.port))
-    }
-
-    /// Sends a signal by name (`TERM`, `INT`) with the shell's `kill`.
-    pub fn signal(&self, name: &str) {
-        let status = Command::new("sh")
-            .arg("-c")
-            .arg(format!("kill -{name} {}", self.child.id()))
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-
-    /// Waits up to `limit` for the process to exit; its status and how long
-    /// it took, or `None` (and the process is killed).
-    pub fn wait_exit(&mut self, limit: Duration) -> Option<(ExitStatus, Duration)> {
-        let started = Instant::now();
-        while started.elapsed() < limit {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return Some((status, started.elapsed()));
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        None
     }
 
     /// The JSON log lines written so far.

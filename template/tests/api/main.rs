@@ -6,12 +6,15 @@
 
 mod healthcheck;
 mod helpers;
+mod routes;
+mod shutdown;
+mod tls;
+
+// Tests of the template's runtime, kept apart from the modules above, where
+// teams add and delete theirs, so updates do not edit the lines next to them.
 mod limits;
 mod logs;
 #[cfg(feature = "metrics")]
 mod metrics;
-mod routes;
-mod shutdown;
 mod startup;
-mod tls;
 mod trace_context;
