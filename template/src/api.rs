@@ -10,7 +10,7 @@ use axum::Router;
 
 use crate::routes::AppState;
 
-/// The service's own API, merged into the template's router (`routes.rs`),
+/// The service's own API, merged with the template's routes by `app.rs`,
 /// behind the same layers: request log, trace context, timeouts, metrics.
 pub fn router() -> Router<AppState> {
     Router::new()
