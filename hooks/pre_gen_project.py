@@ -33,7 +33,7 @@ EMAIL = re.compile(
 RUST_VERSION = re.compile(r"1[.]([0-9]+)([.][0-9]+)?")
 PORT = re.compile(r"[0-9]{1,5}")
 URL = re.compile(r"https?://[a-zA-Z0-9.-]+(:[0-9]+)?(/[a-zA-Z0-9._~%+-]+)*/?")
-IMAGE_NAME = re.compile(r"[a-z0-9]+([.-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)+")
+IMAGE_NAME = re.compile(r"[a-z0-9]+([.-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+(([._]|__|-+)[a-z0-9]+)*)+")
 KIB = re.compile(r"[1-9][0-9]{0,6}")
 MIN_RUST_MINOR = 85  # edition 2024
 

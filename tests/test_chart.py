@@ -51,7 +51,8 @@ CHART_ROWS: dict[str, dict[str, Any]] = {
     "metrics-none-system": {"project_slug": "svc-plain", "metrics": "none", "allocator": "system"},
     "low-port": {"project_slug": "svc-low", "http_port": "81", "allow_low_port": True},
     # The default image name repeats the slug, which an image name cannot hold like this.
-    "longest-slug": {"project_slug": LONGEST_SLUG, "image_name": "ghcr.io/example/zz-chart"},
+    # Its default image name is derived: `_` as `-`, no empty parts.
+    "longest-slug": {"project_slug": LONGEST_SLUG},
 }
 # Values that change the manifests, set on the defaults' chart as a team would.
 VALUE_CASES: dict[str, dict[str, Any]] = {
@@ -313,8 +314,9 @@ def test_network_policy_lets_in_the_service_port_and_out_dns_and_the_upstream(re
 
 
 def test_image_runs_by_digest_when_one_is_given_else_by_tag(rendered):
-    slug = rendered.answers["project_slug"]
-    repository = rendered.answers.get("image_name", f"ghcr.io/example/{slug}")
+    slug_parts = rendered.answers["project_slug"].replace("_", "-").split("-")
+    default = "ghcr.io/example/" + "-".join(part for part in slug_parts if part)
+    repository = rendered.answers.get("image_name", default)
     digest = rendered.values.get("image.digest")
     image, policy = rendered.container["image"], rendered.container["imagePullPolicy"]
     if digest:

@@ -112,6 +112,10 @@ BAD_ANSWERS = [
     bad("image_name", "ghcr.io/Org/Service", "must be a lowercase image name without tag"),
     bad("image_name", "ghcr.io/org/service:latest", "must be a lowercase image name without tag"),
     bad("image_name", "service", "must be a lowercase image name without tag"),
+    # A path component starts and ends with a letter or digit, and `___` is no separator.
+    bad("image_name", "ghcr.io/org/svc_", "must be a lowercase image name without tag"),
+    bad("image_name", "ghcr.io/org/-svc", "must be a lowercase image name without tag"),
+    bad("image_name", "ghcr.io/org/a___b", "must be a lowercase image name without tag"),
     Bad({"ci": "gitlab", "template_updates": "workflow"}, "template_updates", "needs ci github"),
     Bad({"ci": "none", "template_updates": "workflow"}, "template_updates", "needs ci github"),
     bad("image_size_budget_kib", "1.5", "must be a whole number of KiB"),
@@ -154,6 +158,12 @@ GOOD_ANSWERS = [
     {"author_email": "first.last+ops@mail.example.co.uk"},
     {"repository_url": "https://gitlab.example.com:8443/group/sub-group/svc"},
     {"image_name": "registry.example.com:5000/team/billing_api.v2"},
+    # Separators the distribution spec allows: `__` and runs of dashes.
+    {"image_name": "ghcr.io/org/billing__api--v2"},
+    # Slugs ending in a separator or doubling one still derive a valid default image name.
+    {"project_slug": "svc_"},
+    {"project_slug": "svc-"},
+    {"project_slug": "a_-b__c"},
     {"target_arches": "amd64+arm64"},
     # template_updates is derived from ci (renovate, none) in both engines, or given.
     {"ci": "gitlab"},
