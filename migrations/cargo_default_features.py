@@ -26,6 +26,8 @@ try:
 except ImportError:
     sys.exit("migration needs tomlkit in copier's environment: pipx inject copier tomlkit")
 
+from conflict_blocks import resolve_blocks
+
 DEFAULT_LINE = re.compile(r"^default = \[.*\]$")
 
 
@@ -40,33 +42,19 @@ def merged(base: list[str], team: list[str], template: list[str]) -> list[str]:
 
 
 def resolve(text: str, base: list[str]) -> str:
-    out: list[str] = []
-    lines = text.splitlines(keepends=True)
-    i = 0
-    while i < len(lines):
-        if not lines[i].startswith("<<<<<<< "):
-            out.append(lines[i])
-            i += 1
-            continue
-        middle = next(j for j in range(i, len(lines)) if lines[j].rstrip("\n") == "=======")
-        end = next(j for j in range(middle, len(lines)) if lines[j].startswith(">>>>>>> "))
-        team = [line.rstrip("\n") for line in lines[i + 1 : middle]]
-        template = lines[middle + 1 : end]
-        if (
+    def default_line(team: list[str], template: list[str]) -> list[str] | None:
+        if not (
             len(team) == 1
-            and DEFAULT_LINE.match(team[0])
+            and DEFAULT_LINE.match(team[0].rstrip("\n"))
             and template
             and DEFAULT_LINE.match(template[0].rstrip("\n"))
         ):
-            names = merged(base, features(team[0]), features(template[0]))
-            array = tomlkit.array()
-            array.extend(names)
-            out.append(f"default = {array.as_string()}\n")
-            out.extend(template[1:])
-        else:
-            out.extend(lines[i : end + 1])
-        i = end + 1
-    return "".join(out)
+            return None
+        array = tomlkit.array()
+        array.extend(merged(base, features(team[0]), features(template[0])))
+        return [f"default = {array.as_string()}\n", *template[1:]]
+
+    return resolve_blocks(text, default_line)
 
 
 def allocator() -> str:

@@ -18,6 +18,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conflict_blocks import resolve_blocks
+
 CONSTANT = re.compile(r"^const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs\((\d+)\);$")
 ANY = r"\d+"
 # The 0.1.0 tables as the team saw them; the timeout's default and the port are the team's.
@@ -62,23 +64,13 @@ def only_old_table(lines: list[str], old_rows: list[re.Pattern[str]]) -> bool:
 def resolve(text: str, old_rows: list[re.Pattern[str]], timeout: int) -> str:
     """Conflicts whose team side is only the old table take the template's side, and the
     timeout row there takes `timeout`; other conflicts stay as they are."""
-    out: list[str] = []
-    lines = text.splitlines(keepends=True)
-    i = 0
-    while i < len(lines):
-        if not lines[i].startswith("<<<<<<< "):
-            out.append(lines[i])
-            i += 1
-            continue
-        middle = next(j for j in range(i, len(lines)) if lines[j].rstrip("\n") == "=======")
-        end = next(j for j in range(middle, len(lines)) if lines[j].startswith(">>>>>>> "))
-        team = [line.rstrip("\n") for line in lines[i + 1 : middle]]
-        if only_old_table(team, old_rows):
-            out.extend(with_timeout(line, timeout) for line in lines[middle + 1 : end])
-        else:
-            out.extend(lines[i : end + 1])
-        i = end + 1
-    return "".join(out)
+
+    def old_table(team: list[str], template: list[str]) -> list[str] | None:
+        if not only_old_table([line.rstrip("\n") for line in team], old_rows):
+            return None
+        return [with_timeout(line, timeout) for line in template]
+
+    return resolve_blocks(text, old_table)
 
 
 def with_timeout(line: str, timeout: int) -> str:
