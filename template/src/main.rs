@@ -2,12 +2,13 @@
 
 use std::ffi::OsString;
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 use {{ cookiecutter.__crate_name }}::Application;
 use {{ cookiecutter.__crate_name }}::Config;
 use {{ cookiecutter.__crate_name }}::error_chain;
 use {{ cookiecutter.__crate_name }}::healthcheck;
-use {{ cookiecutter.__crate_name }}::shutdown::Signals;
+use {{ cookiecutter.__crate_name }}::shutdown::{self, Signals};
 use {{ cookiecutter.__crate_name }}::telemetry;
 
 #[cfg(feature = "mimalloc")]
@@ -28,6 +29,9 @@ Configuration is read from APP_* environment variables."
 /// Bad command line, or any start-up failure (configuration, CA file, bind,
 /// logging): one line on stderr, before any JSON log line.
 const EXIT_USAGE: u8 = 2;
+
+/// How long a second signal lets the log lines buffered so far be written.
+const SECOND_SIGNAL_FLUSH: Duration = Duration::from_millis(200);
 
 enum Command {
     Serve,
@@ -107,10 +111,11 @@ async fn serve(config: Config) -> ExitCode {
         let _ = first_tx.send(());
         let second = signals.recv().await;
         tracing::warn!(signal = second.name(), "second signal, exiting now");
+        telemetry::flush(Instant::now() + SECOND_SIGNAL_FLUSH);
         std::process::exit(i32::from(second.exit_code()));
     });
 
-    match app
+    let exit = match app
         .run_until(async {
             let _ = first_rx.await;
         })
@@ -121,7 +126,10 @@ async fn serve(config: Config) -> ExitCode {
             tracing::error!(error = %error_chain(&error), "server failed");
             ExitCode::FAILURE
         }
-    }
+    };
+    // The timeline's last step: a stalled log reader must not hold up the exit.
+    telemetry::flush(Instant::now() + shutdown::LOG_FLUSH_TIMEOUT);
+    exit
 }
 
 async fn check_health(config: &Config) -> ExitCode {

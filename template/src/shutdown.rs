@@ -7,8 +7,10 @@
 //!    the pod from its endpoints (that removal races the signal);
 //! 2. then it stops accepting and asks open connections to finish the request
 //!    in flight and close;
-//! 3. after `APP_SHUTDOWN_TIMEOUT_SECS` it cuts what is left, logs how many,
-//!    and exits 0.
+//! 3. after `APP_SHUTDOWN_TIMEOUT_SECS` it cuts what is left and logs how
+//!    many;
+//! 4. buffered log lines get up to [`LOG_FLUSH_TIMEOUT`] to be written (a
+//!    stalled log reader loses them), and it exits 0.
 //!
 //! A second signal at any point exits at once, with 128 + its number.
 //!
@@ -17,6 +19,12 @@
 use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// The timeline's last step: how long the log lines still buffered may take
+/// to be written before the process exits. It fits in the margin that
+/// `docker stop` and the chart's grace period keep after the timeout.
+pub const LOG_FLUSH_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Whether the service still wants new requests; `/readyz` reads it.
 #[derive(Debug, Clone, Default)]

@@ -2,26 +2,34 @@
 //! container log collectors expect; one line per request, each request with
 //! an id and its trace context; a panicking handler answers 500 and is
 //! logged as one event.
+//!
+//! Lines are formatted by [`json_lines`] and written by [`log_buffer`]'s
+//! thread, never by the thread serving the request: a stalled log reader
+//! costs dropped (and counted) lines, not a stalled service.
 
+pub mod json_lines;
+pub mod log_buffer;
 #[cfg(feature = "metrics")]
 pub mod metrics;
 pub mod trace_context;
 
 use std::any::Any;
-use std::fmt::Write as _;
-use std::time::Instant;
+use std::future::Future;
+use std::io;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use axum::body::HttpBody as _;
 use axum::extract::Request;
 use axum::http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use axum::http::{Response, StatusCode};
 use axum::middleware::Next;
-use tracing::Instrument as _;
 use tracing_subscriber::filter::Targets;
-use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
-use tracing_subscriber::util::{SubscriberInitExt, TryInitError};
+use tracing_subscriber::util::SubscriberInitExt;
 
+use json_lines::JsonLines;
+use log_buffer::LogBuffer;
 use trace_context::{SpanContext, TRACEPARENT};
 
 /// The header that carries a request's id, in and out.
@@ -35,42 +43,66 @@ tokio::task_local! {
     static REQUEST_ID: String;
 }
 
+/// How long a panic in a build that aborts on panic waits for its event to be
+/// written before the process ends.
+const PANIC_FLUSH: Duration = Duration::from_secs(1);
+
+/// The log output, once [`init`] has run.
+static OUTPUT: OnceLock<LogBuffer> = OnceLock::new();
+
 /// Installs the global subscriber writing to stdout, and the panic hook.
-/// Call once, early in `main`.
+/// Call once, early in `main`; [`flush`] before the process ends.
 ///
 /// The filter is parsed with the rest of the configuration (`APP_LOG`), so a
 /// bad filter is reported as a configuration error before anything starts.
 ///
 /// # Errors
 ///
-/// Fails if a global subscriber is already installed.
-pub fn init(filter: Targets) -> Result<(), TryInitError> {
-    init_with_writer(filter, std::io::stdout)
+/// Fails if a global subscriber is already installed, or the log writer's
+/// thread cannot start.
+pub fn init(filter: Targets) -> io::Result<()> {
+    init_with_writer(filter, io::stdout())
 }
 
 /// [`init`] with another destination (the tests capture the lines).
 ///
 /// # Errors
 ///
-/// Fails if a global subscriber is already installed.
-pub fn init_with_writer<W>(filter: Targets, writer: W) -> Result<(), TryInitError>
+/// As [`init`].
+pub fn init_with_writer<W>(filter: Targets, writer: W) -> io::Result<()>
 where
-    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+    W: io::Write + Send + 'static,
 {
-    let json = tracing_subscriber::fmt::layer()
-        .json()
-        // Event fields at the top level of the object, not under "fields".
-        .flatten_event(true)
-        // The request's fields (its id) come with every event in "span".
-        .with_span_list(false)
-        .with_writer(writer);
-
+    if OUTPUT.get().is_some() {
+        return Err(io::Error::other("logging is already set up"));
+    }
+    let output = LogBuffer::start(
+        writer,
+        log_buffer::CAPACITY_BYTES,
+        json_lines::write_dropped_report,
+    )?;
     tracing_subscriber::registry()
-        .with(json)
+        .with(JsonLines::new(output.clone()))
         .with(filter)
-        .try_init()?;
+        .try_init()
+        .map_err(io::Error::other)?;
+    let _ = OUTPUT.set(output);
     install_panic_hook();
     Ok(())
+}
+
+/// Waits until the lines logged so far are written, or until `deadline`;
+/// `true` if they were. Call before the process exits: lines still in the
+/// buffer then are lost.
+pub fn flush(deadline: Instant) -> bool {
+    OUTPUT.get().is_none_or(|output| output.flush(deadline))
+}
+
+/// Log lines lost since start: dropped while the output did not keep up, or
+/// failed to write.
+#[must_use]
+pub fn dropped_log_lines() -> u64 {
+    OUTPUT.get().map_or(0, LogBuffer::dropped_total)
 }
 
 /// A panic while serving a request becomes one JSON event carrying the
@@ -87,6 +119,10 @@ fn install_panic_hook() {
                 location,
                 "handler panicked"
             );
+            // The process ends right after this hook: write the event first.
+            if cfg!(panic = "abort") {
+                flush(Instant::now() + PANIC_FLUSH);
+            }
         } else {
             default(info);
         }
@@ -114,6 +150,12 @@ pub fn current_request_id() -> Option<String> {
 /// one (see [`trace_context`]), echoes both in the response, attaches
 /// them to every event of the request, and logs one line when the answer is
 /// ready.
+///
+/// The request's id and trace live in task-locals for as long as the request
+/// is served, and every event logged in that task carries them (in `span`,
+/// see [`json_lines`]): no tracing span per request, which would cost more
+/// than the line itself. A task the handler spawns gets them with
+/// [`in_request_context`].
 pub async fn request_log(request: Request, next: Next) -> Response<axum::body::Body> {
     let started = Instant::now();
     let request_id = request
@@ -124,47 +166,70 @@ pub async fn request_log(request: Request, next: Next) -> Response<axum::body::B
         .map_or_else(new_request_id, str::to_owned);
     let trace = SpanContext::from_headers(request.headers());
     let traceparent = trace.traceparent();
+    let id_header = HeaderValue::from_str(&request_id).ok();
     let method = request.method().clone();
     // The path only: query strings carry tokens often enough.
     let path = request.uri().path().to_owned();
 
-    let span = tracing::info_span!(
-        "request",
-        request_id = %request_id,
-        trace_id = %trace.trace_id,
-        span_id = %trace.span_id,
-        parent_id = tracing::field::Empty,
-    );
-    if let Some(parent_id) = trace.parent_id {
-        span.record("parent_id", tracing::field::display(parent_id));
-    }
-    let mut response = REQUEST_ID
-        .scope(request_id.clone(), trace.scope(next.run(request)))
-        .instrument(span.clone())
-        .await;
-
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
+    let serve = async move {
+        let mut response = next.run(request).await;
+        if let Some(value) = id_header {
+            response
+                .headers_mut()
+                .insert(REQUEST_ID_HEADER.clone(), value);
+        }
         response
             .headers_mut()
-            .insert(REQUEST_ID_HEADER.clone(), value);
-    }
-    response
-        .headers_mut()
-        .insert(TRACEPARENT.clone(), traceparent);
-    let status = response.status().as_u16();
-    let bytes = response.body().size_hint().exact();
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-    span.in_scope(|| {
+            .insert(TRACEPARENT.clone(), traceparent);
+        let status = response.status().as_u16();
+        let bytes = response.body().size_hint().exact();
+        let latency_ms = milliseconds_to_the_microsecond(started.elapsed());
         tracing::info!(
-            method = %method,
+            method = method.as_str(),
             path,
             status,
             latency_ms,
             bytes,
             "request"
         );
-    });
-    response
+        response
+    };
+    REQUEST_ID.scope(request_id, trace.scope(serve)).await
+}
+
+/// `future` with the current request's id and trace, so that its events carry
+/// them too: for a task a handler spawns (`tokio::spawn` starts a task
+/// without the spawner's task-locals). Outside a request, `future` as is.
+pub fn in_request_context<F>(future: F) -> impl Future<Output = F::Output>
+where
+    F: Future,
+{
+    let request_id = current_request_id();
+    let trace = trace_context::current();
+    async move {
+        match (request_id, trace) {
+            (Some(id), Some(trace)) => REQUEST_ID.scope(id, trace.scope(future)).await,
+            _ => future.await,
+        }
+    }
+}
+
+/// Runs `write` with the id and trace of the request the current task is
+/// serving, if it is serving one.
+pub(crate) fn with_current_request<R>(write: impl FnOnce(&str, &SpanContext) -> R) -> Option<R> {
+    REQUEST_ID
+        .try_with(|id| trace_context::with_current(|trace| write(id, trace)))
+        .ok()
+        .flatten()
+}
+
+/// `elapsed` in milliseconds with at most three decimals: whole microseconds
+/// divided by 1000 print as such (`0.016`), where the float product of
+/// seconds and 1000 prints its rounding noise (`0.015753999999999997`).
+#[allow(clippy::cast_precision_loss)] // exact below 2^53 µs (285 years)
+fn milliseconds_to_the_microsecond(elapsed: std::time::Duration) -> f64 {
+    let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+    micros as f64 / 1000.0
 }
 
 /// Letters, digits, `-`, `_`, `.` and `:`, 1 to 64 of them: what tracing
@@ -178,12 +243,9 @@ fn is_valid_request_id(id: &str) -> bool {
 
 /// 128 random bits in hex, from the TLS provider's random source.
 fn new_request_id() -> String {
-    trace_context::random_id::<16>()
-        .iter()
-        .fold(String::with_capacity(32), |mut id, byte| {
-            let _ = write!(id, "{byte:02x}");
-            id
-        })
+    let mut id = Vec::with_capacity(32);
+    trace_context::push_hex(&mut id, &trace_context::random_id::<16>());
+    String::from_utf8(id).unwrap_or_default()
 }
 
 /// The answer to a request whose handler panicked (`CatchPanicLayer`).
@@ -213,6 +275,14 @@ mod tests {
         for bad in ["", "a b", "x\"}", "ä", &"a".repeat(65), "a\nb"] {
             assert!(!is_valid_request_id(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn latency_is_printed_to_the_microsecond_without_float_noise() {
+        let latency = milliseconds_to_the_microsecond(Duration::from_nanos(15_753_999));
+        assert_eq!(latency.to_string(), "15.753");
+        let latency = milliseconds_to_the_microsecond(Duration::from_nanos(15_754));
+        assert_eq!(latency.to_string(), "0.015");
     }
 
     #[test]

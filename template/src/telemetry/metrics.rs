@@ -13,6 +13,7 @@
 //! | `http_server_open_connections` | gauge | |
 //! | `http_server_connection_limit_waits_total` | counter | |
 //! | `http_client_requests_total` | counter | `result` |
+//! | `log_lines_dropped_total` | counter | |
 //! | `service_build_info` | info (a gauge of 1) | `service`, `version`, `revision`, `rustc` |
 //!
 //! `route` is the route template that matched (`/upstream`), never the raw
@@ -143,6 +144,7 @@ impl Metrics {
             active_requests.clone(),
         );
         registry.register_collector(Box::new(ConnectionCollector(connections)));
+        registry.register_collector(Box::new(DroppedLogLines));
         registry.register(
             "http_client_requests",
             "Outbound HTTP requests, by result",
@@ -366,6 +368,22 @@ impl Collector for ConnectionCollector {
             waits.metric_type(),
         )?)?;
         Ok(())
+    }
+}
+
+/// Reads the log writer's count of lost lines at each scrape.
+#[derive(Debug)]
+struct DroppedLogLines;
+
+impl Collector for DroppedLogLines {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let dropped = ConstCounter::new(super::dropped_log_lines());
+        dropped.encode(encoder.encode_descriptor(
+            "log_lines_dropped",
+            "Log lines dropped because the output did not keep up (or failed), instead of stalling requests.",
+            None,
+            dropped.metric_type(),
+        )?)
     }
 }
 

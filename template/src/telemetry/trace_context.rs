@@ -57,7 +57,24 @@ impl fmt::Display for SpanId {
 }
 
 fn write_hex(f: &mut fmt::Formatter<'_>, bytes: &[u8]) -> fmt::Result {
-    bytes.iter().try_for_each(|byte| write!(f, "{byte:02x}"))
+    let mut digits = Vec::with_capacity(2 * bytes.len());
+    push_hex(&mut digits, bytes);
+    f.write_str(std::str::from_utf8(&digits).map_err(|_| fmt::Error)?)
+}
+
+/// Appends `bytes` as lowercase hex digits. Every log line of a request has
+/// its ids, so this is a table look-up per digit, not the formatting
+/// machinery per byte.
+pub fn push_hex(out: &mut Vec<u8>, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut digits = [0; 64];
+    for chunk in bytes.chunks(digits.len() / 2) {
+        for (pair, byte) in digits.chunks_exact_mut(2).zip(chunk) {
+            pair[0] = DIGITS[usize::from(byte >> 4)];
+            pair[1] = DIGITS[usize::from(byte & 0x0f)];
+        }
+        out.extend_from_slice(&digits[..2 * chunk.len()]);
+    }
 }
 
 /// A `traceparent` header as received.
@@ -162,8 +179,12 @@ impl SpanContext {
     /// outbound calls.
     #[must_use]
     pub fn traceparent(&self) -> HeaderValue {
-        let flags = if self.sampled { SAMPLED } else { 0 };
-        let value = format!("00-{}-{}-{flags:02x}", self.trace_id, self.span_id);
+        let mut value = Vec::with_capacity(TRACEPARENT_LEN);
+        value.extend_from_slice(b"00-");
+        push_hex(&mut value, &self.trace_id.0);
+        value.push(b'-');
+        push_hex(&mut value, &self.span_id.0);
+        value.extend_from_slice(if self.sampled { b"-01" } else { b"-00" });
         HeaderValue::try_from(value).unwrap_or_else(|_| HeaderValue::from_static(""))
     }
 
@@ -177,6 +198,11 @@ impl SpanContext {
 #[must_use]
 pub fn current() -> Option<SpanContext> {
     CURRENT.try_with(Clone::clone).ok()
+}
+
+/// Runs `read` with the current task's trace context, without cloning it.
+pub fn with_current<R>(read: impl FnOnce(&SpanContext) -> R) -> Option<R> {
+    CURRENT.try_with(read).ok()
 }
 
 /// The headers an outbound call sends to continue the current request's

@@ -2,6 +2,7 @@ use std::io::{self, BufRead, BufReader};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -50,12 +51,14 @@ fn capture_logs() {
     static INSTALLED: OnceLock<()> = OnceLock::new();
     INSTALLED.get_or_init(|| {
         let filter = "info".parse().unwrap();
-        telemetry::init_with_writer(filter, || LogWriter).unwrap();
+        telemetry::init_with_writer(filter, LogWriter).unwrap();
     });
 }
 
 /// The captured log records for which `pick` is true.
 pub fn logs_where(pick: impl Fn(&Value) -> bool) -> Vec<Value> {
+    // Lines reach the writer through the log buffer's own thread.
+    assert!(telemetry::flush(Instant::now() + Duration::from_secs(10)));
     let logs = LOGS.lock().unwrap();
     String::from_utf8_lossy(&logs)
         .lines()
@@ -193,6 +196,8 @@ pub struct Binary {
     pub child: Child,
     pub port: u16,
     stdout: Arc<Mutex<Vec<String>>>,
+    /// While set, nobody reads the binary's stdout (a stalled log collector).
+    stdout_paused: Arc<AtomicBool>,
 }
 
 /// The service's binary as Cargo built it for these tests. A function, not a constant: with the
@@ -219,23 +224,40 @@ impl Binary {
             .spawn()
             .unwrap();
         let stdout = Arc::new(Mutex::new(Vec::new()));
-        let lines = Arc::clone(&stdout);
+        let stdout_paused = Arc::new(AtomicBool::new(false));
+        let (lines, paused) = (Arc::clone(&stdout), Arc::clone(&stdout_paused));
         let pipe = child.stdout.take().unwrap();
         std::thread::spawn(move || {
-            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                lines.lock().unwrap().push(line);
+            // Unbuffered: a paused reader must leave the lines in the pipe.
+            let mut reader = BufReader::with_capacity(1, pipe);
+            let mut line = String::new();
+            loop {
+                while paused.load(Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                line.clear();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                lines.lock().unwrap().push(line.trim_end().to_owned());
             }
         });
         let binary = Self {
             child,
             port,
             stdout,
+            stdout_paused,
         };
         binary.wait_for_log(
             |record| record["message"] == "listening",
             Duration::from_secs(20),
         );
         binary
+    }
+
+    /// Stops or resumes reading the binary's stdout.
+    pub fn pause_stdout(&self, paused: bool) {
+        self.stdout_paused.store(paused, Ordering::Relaxed);
     }
 
     pub fn addr(&self) -> SocketAddr {

@@ -14,6 +14,7 @@ use {{ cookiecutter.__crate_name }}::Config;
 use {{ cookiecutter.__crate_name }}::Stopped;
 // The module, not its items: with the longest crate name the line would need rustfmt's wrapping.
 use {{ cookiecutter.__crate_name }}::config;
+use {{ cookiecutter.__crate_name }}::shutdown;
 
 use crate::helpers::{Binary, TestApp, spawn_upstream, test_config};
 
@@ -128,10 +129,12 @@ async fn readiness_fails_at_once_while_serving_continues_for_the_drain_delay() {
 fn default_timeline_fits_docker_stop_and_kubernetes_with_a_pre_stop_sleep() {
     let drain = config::DEFAULT_SHUTDOWN_DRAIN;
     let timeout = config::DEFAULT_SHUTDOWN_TIMEOUT;
-    // docker stop: 10 s from SIGTERM to SIGKILL. Keep 2 s of margin.
-    assert!(drain + timeout <= Duration::from_secs(8));
+    let flush = shutdown::LOG_FLUSH_TIMEOUT;
+    // docker stop: 10 s from SIGTERM to SIGKILL. Keep 1 s of margin after the
+    // log flush.
+    assert!(drain + timeout + flush <= Duration::from_secs(9));
     // Kubernetes: a 30 s grace period includes a preStop sleep of up to 15 s.
-    assert!(Duration::from_secs(15) + drain + timeout <= Duration::from_secs(25));
+    assert!(Duration::from_secs(15) + drain + timeout + flush <= Duration::from_secs(26));
 }
 
 #[test]
