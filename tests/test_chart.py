@@ -232,7 +232,8 @@ def test_shutdown_timing_comes_from_the_services_own_constants(rendered):
     timeout = int(rendered.env["APP_SHUTDOWN_TIMEOUT_SECS"])
     assert timeout == shutdown["timeoutSeconds"] == timeline["__shutdown_timeout_secs"]
     grace = rendered.pod["terminationGracePeriodSeconds"]
-    assert shutdown["marginSeconds"] >= 1
+    # The service's last second of the timeline writes its buffered log lines.
+    assert shutdown["marginSeconds"] >= 2
     assert grace == prestop + 0 + timeout + shutdown["marginSeconds"]
     # Inside Kubernetes' default, so the chart never asks for a longer wait than usual.
     assert grace <= 30
@@ -672,8 +673,10 @@ def test_control_kubernetes_validate_refuses_unknown_fields_and_wrong_types(
         ({"env": {"APP_PORT": "9090"}}, "APP_PORT"),
         ({"image.digest": "latest"}, "digest"),
         ({"extraCA.secret": "a", "extraCA.configMap": "b"}, "extraCA"),
+        # No second left for the log lines the service writes last.
+        ({"shutdown.marginSeconds": 1}, "marginSeconds"),
     ],
-    ids=["unknown-key", "chart-owned-variable", "bad-digest", "two-ca-sources"],
+    ids=["unknown-key", "chart-owned-variable", "bad-digest", "two-ca-sources", "no-log-flush"],
 )
 def test_control_helm_lint_refuses_values_the_schema_forbids(defaults, values, message):
     linted = helm_lint(defaults.chart, values)
