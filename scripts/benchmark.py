@@ -2,7 +2,7 @@
 
 Usage: .venv/bin/python scripts/benchmark.py [--only PART,...] [--variants VARIANT ...]
        [--runs N] [--seconds S] [--skip-load]
-       (as root; PART: sizes, breakdown, levers, builds, load; default all)
+       (as root; PART: sizes, breakdown, levers, builds, cpu, load; default all)
 
 sizes: the defaults, each size-relevant answer changed alone, and the defaults for arm64, each
 built into its image from its own Containerfile with scripts/build_image's code (real musl,
@@ -20,6 +20,14 @@ for the target in more than one version.
 builds: image builds of the defaults, cold (a new service; the builder stand-in and the cargo
 tools layer already built) and after touching src/main.rs (cargo-chef's dependency layer
 reused); and a developer's plain `cargo build` on the host, cold and after touching.
+cpu: CPU time per request, the main speed figure: each binary pinned to one core, wrk (one
+thread, 16 connections) pinned to the other, the service's user and system time over the requests
+it answered on /healthz, rounds interleaved across the rows, medians with their spread. Rows: the
+image binaries of the defaults with the request log on (`APP_LOG=info`, to /dev/null) and off
+(`warn`), metrics=none, opt_level=3 and allocator=system with logs on, the previous release's
+defaults (0.2.0, built on the host for the image's target with its own profile), the reference
+below, and a bare axum hello world built by the benchmark (tooling/bare_axum: glibc, opt-level 3)
+that every row is divided by.
 load (wrk on loopback): the image binaries of the defaults, allocator=system, opt_level=3 and
 metrics=none (what /metrics costs: the defaults serve it), and a reference (Cargo's default
 release profile, dynamic glibc, built on the host): start-up to the first 200 on /healthz,
@@ -50,6 +58,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+import copier
 import tomlkit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -73,7 +82,7 @@ from tooling.size_levers import LEVERS, MUSL_TARGET, Lever
 
 RESULTS_DIR = REPO_ROOT / "bench-results"
 MIB = 1024 * 1024
-PARTS = ("sizes", "breakdown", "levers", "builds", "load")
+PARTS = ("sizes", "breakdown", "levers", "builds", "cpu", "load")
 DEFAULTS = "defaults (z, unwind, mimalloc)"
 SIZE_VARIANTS = {
     DEFAULTS: {},
@@ -106,6 +115,25 @@ REFERENCE = "reference: Cargo's default release profile, dynamic glibc"
 # The blog recipe this template grew from, rebuilt with rustc 1.95 for musl (size profile,
 # cargo-auditable, crt-static); gzip-compressed layer MiB, which match its published figures.
 BLOG_RECIPE_LAYER_GZIP_MIB = {"unwind": 2.09, "abort": 1.89}
+# The release the CPU rows compare with, by commit (this repository has no tags).
+PREVIOUS_RELEASE = ("0.2.0", "796d552013ddb35ac27f9a0a9748a50b1e454a2f")
+# CPU per request: the rows' binaries with the log level each runs at; every row is divided by
+# the bare axum service's figure of the same run.
+LOGS_ON, LOGS_OFF = "info", "warn"
+CPU_ROWS = [
+    (DEFAULTS, LOGS_ON),
+    (DEFAULTS, LOGS_OFF),
+    ("metrics=none", LOGS_ON),
+    ("opt_level=3", LOGS_ON),
+    ("allocator=system", LOGS_ON),
+    (f"release {PREVIOUS_RELEASE[0]}, defaults", LOGS_ON),
+    (f"release {PREVIOUS_RELEASE[0]}, defaults", LOGS_OFF),
+    (REFERENCE, LOGS_ON),
+    (REFERENCE, LOGS_OFF),
+]
+BARE_AXUM = "bare axum 0.8 hello world (glibc, opt-level 3)"
+SERVICE_CPU, WRK_CPU = {0}, {1}
+CPU_CONNECTIONS = 16
 # Build timings: key in the results file, and its row in the Markdown table.
 BUILD_MEASURES = {
     "cold_image": "cold `scripts/build_image` of a new service (stand-in, cargo tools cached)",
@@ -350,6 +378,89 @@ def measure_load(binary: Path, runs: int, seconds: int) -> dict[str, object]:
     return result
 
 
+def previous_release_binary(workdir: Path) -> Path:
+    """The previous release's defaults, built on the host exactly as its image builds them."""
+    version, commit = PREVIOUS_RELEASE
+    project = workdir / f"release-{version}"
+    copier.run_copy(
+        str(REPO_ROOT),
+        project,
+        data={"project_slug": "bench-previous"},
+        defaults=True,
+        vcs_ref=commit,
+        quiet=True,
+    )
+    binary = host_musl_build(project, MUSL_TARGET, workdir / "previous-target")
+    return Path(shutil.copy2(binary, workdir / f"release-{version}.bin"))
+
+
+def bare_axum_binary(workdir: Path, lock_from: Path) -> Path:
+    """tooling/bare_axum built with Cargo's default release profile for the host, its crates
+    at the versions of a generated service's lock (cargo keeps those it can, offline)."""
+    project = Path(shutil.copytree(REPO_ROOT / "tooling" / "bare_axum", workdir / "bare-axum"))
+    shutil.copy2(lock_from / "Cargo.lock", project / "Cargo.lock")
+    env = dict(os.environ, CARGO_TARGET_DIR=str(workdir / "bare-target"))
+    env.pop("RUSTFLAGS", None)
+    command = ["cargo", "build", "--quiet", "--release", "--offline", "--target", HOST_TARGET]
+    subprocess.run(command, cwd=project, env=env, check=True)
+    return workdir / "bare-target" / HOST_TARGET / "release" / "bare-axum"
+
+
+def measure_cpu(binaries: dict[str, Path], runs: int, seconds: int) -> dict[str, object]:
+    """µs of CPU per request on /healthz for each row, rounds interleaved across the rows."""
+    rows = [(BARE_AXUM, LOGS_OFF), *((label, log) for label, log in CPU_ROWS if label in binaries)]
+    samples: dict[tuple[str, str], list[loadtest.CpuResult]] = {row: [] for row in rows}
+    for _ in range(runs):
+        for label, log in rows:
+            service = loadtest.start(binaries[label], env={"APP_LOG": log}, cpus=SERVICE_CPU)
+            try:
+                loadtest.cpu_per_request(service, "/healthz", 1, CPU_CONNECTIONS, WRK_CPU)
+                samples[label, log].append(
+                    loadtest.cpu_per_request(service, "/healthz", seconds, CPU_CONNECTIONS, WRK_CPU)
+                )
+            finally:
+                service.stop()
+    bare = statistics.median(s.microseconds_per_request for s in samples[BARE_AXUM, LOGS_OFF])
+    return {
+        "connections": CPU_CONNECTIONS,
+        "rows": [
+            {
+                "variant": label,
+                "log": log,
+                "microseconds": median_and_spread(
+                    [s.microseconds_per_request for s in samples[label, log]], digits=2
+                ),
+                "times_bare": round(
+                    statistics.median(s.microseconds_per_request for s in samples[label, log])
+                    / bare,
+                    2,
+                ),
+                "requests_per_second": median_and_spread(
+                    [s.requests_per_second for s in samples[label, log]], digits=0
+                ),
+            }
+            for label, log in rows
+        ],
+    }
+
+
+def cpu_table(cpu: dict) -> list[str]:
+    lines = [
+        "",
+        f"| build (GET /healthz, {cpu['connections']} connections) | request log | µs of CPU per "
+        "request | times bare axum | requests/s |",
+        "| --- | --- | ---: | ---: | ---: |",
+    ]
+    for row in cpu["rows"]:
+        log = {LOGS_ON: "on", LOGS_OFF: "off"}[row["log"]]
+        log = "-" if row["variant"] == BARE_AXUM else log
+        lines.append(
+            f"| {row['variant']} | {log} | {spread(row['microseconds'])} "
+            f"| {row['times_bare']:.2f}x | {spread(row['requests_per_second'])} |"
+        )
+    return lines
+
+
 def mib(value: object) -> str:
     return f"{int(value) / MIB:.2f}" if isinstance(value, int) else "-"
 
@@ -505,6 +616,8 @@ def markdown(results: dict) -> str:
         lines += lever_tables(results["levers"])
     if "build" in results:
         lines += build_table(results["build"])
+    if "cpu" in results:
+        lines += cpu_table(results["cpu"])
     if results.get("load"):
         lines += load_table(results["load"])
     return "\n".join(lines) + "\n"
@@ -531,7 +644,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=5, help="length of each wrk run")
     parser.add_argument("--skip-load", action="store_true", help="no wrk runs")
     args = parser.parse_args()
-    load = not args.skip_load and bool({"load", "levers"} & args.only)
+    load = not args.skip_load and bool({"load", "levers", "cpu"} & args.only)
     if os.geteuid() != 0 or not shutil.which("buildah"):
         parser.error("the images are built with buildah as root: run bash scripts/bootstrap")
     if load and not shutil.which("wrk"):
@@ -549,8 +662,8 @@ def main() -> int:
     }
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        # The load runs use the image binaries, so they need the images too.
-        if {"sizes", "load"} & args.only:
+        # The load and CPU runs use the image binaries, so they need the images too.
+        if {"sizes", "load", "cpu"} & args.only:
             results["sizes"], binaries = build_images(
                 buildah, workdir, variants, with_reference=not args.variants
             )
@@ -561,6 +674,12 @@ def main() -> int:
             results["levers"] = measure_levers(workdir, args.runs, args.seconds, levers_load)
         if "builds" in args.only:
             results["build"] = measure_build_times(buildah, workdir, args.runs)
+        if "cpu" in args.only and not args.skip_load:
+            # Any generated service's lock: the crates are the same.
+            binaries[BARE_AXUM] = bare_axum_binary(workdir, workdir / "bench-0")
+            label = f"release {PREVIOUS_RELEASE[0]}, defaults"
+            binaries[label] = previous_release_binary(workdir)
+            results["cpu"] = measure_cpu(binaries, args.runs, args.seconds)
         if load and "load" in args.only:
             results["load"] = {
                 label: measure_load(binaries[label], args.runs, args.seconds)
