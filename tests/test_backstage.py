@@ -9,6 +9,7 @@ and write the tree copier writes.
 
 from __future__ import annotations
 
+import copy
 import re
 from functools import cache
 from pathlib import Path
@@ -26,7 +27,7 @@ from tooling.backstage_template import TEMPLATE_YAML, render_template_yaml
 from tooling.chart import backstage_entity_check
 from tooling.questions import choice_matrix, choices, combination_id, questions
 from tooling.render import render_with_copier
-from tooling.scaffolder import run_templates, validate_parameters
+from tooling.scaffolder import run_templates, validate_parameters, validate_with_templates
 
 # Where Python's and ECMAScript's regular expressions, or their ideas of a number, a length or
 # whitespace, could part: each was checked against the hook, not assumed.
@@ -53,6 +54,10 @@ EDGE_ANSWERS = [
     {"description": "x" * 200},
     {"description": "𝄞" * 200},
     {"description": "a {# b"},
+    {"project_name": "x" * 101, "project_slug": "svc"},
+    {"project_name": "{{ nope }}", "project_slug": "svc"},
+    {"author_name": "x" * 101},
+    {"author_name": "{% nope %}"},
     {"description": "100 %} done"},
     {"author_email": "a@b.c"},
     {"author_email": "a@b.c."},
@@ -101,7 +106,10 @@ def disagreements(template: Path) -> list[str]:
     """Every corpus answer that the hook and the template's schema judge differently, and every
     refusal whose schema error does not name the question the hook names first."""
     views = corpus_views()
-    verdicts = validate_parameters([form_values(view) for view in views], template)
+    return compare(views, validate_parameters([form_values(view) for view in views], template))
+
+
+def compare(views: tuple[dict[str, Any], ...], verdicts: list[dict[str, Any]]) -> list[str]:
     found = []
     for answers, view, verdict in zip(CORPUS, views, verdicts, strict=True):
         problems = pre_gen_project.problems(view)
@@ -114,6 +122,26 @@ def disagreements(template: Path) -> list[str]:
             if question not in named:
                 found.append(f"{answers!r}: hook names {question}, schema {sorted(named)}")
     return found
+
+
+def without_each_rule(entity: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The entity once per rule of its form, with that rule taken out."""
+    variants = {}
+    for page_index, page in enumerate(entity["spec"]["parameters"]):
+        for name, schema in page["properties"].items():
+            for index, rule in enumerate(schema.get("allOf", [])):
+                variant = copy.deepcopy(entity)
+                del variant["spec"]["parameters"][page_index]["properties"][name]["allOf"][index]
+                variants[rule["description"]] = variant
+            if "enum" in schema:
+                variant = copy.deepcopy(entity)
+                del variant["spec"]["parameters"][page_index]["properties"][name]["enum"]
+                variants[f"{name}: choices"] = variant
+        if "then" in page:
+            variant = copy.deepcopy(entity)
+            del variant["spec"]["parameters"][page_index]["then"]
+            variants[f"{page['title']}: rule between answers"] = variant
+    return variants
 
 
 def test_template_yaml_is_derived_from_copier_yml():
@@ -156,6 +184,26 @@ def test_control_parity_fails_when_the_schema_loses_one_rule(tmp_path):
     assert found
     assert all("project_slug" in line for line in found)
     assert any("'self'" in line for line in found)
+
+
+def test_every_rule_of_the_schema_is_one_the_corpus_needs(tmp_path):
+    """Each rule taken out in turn (each pattern, length, word list, choice list and rule
+    between answers): the corpus must catch every one, so 0 disagreements means something."""
+    entity = yaml.safe_load(TEMPLATE_YAML.read_text(encoding="utf-8"))
+    variants = without_each_rule(entity)
+    files = []
+    for index, variant in enumerate(variants.values()):
+        files.append(tmp_path / f"{index}.yaml")
+        files[-1].write_text(yaml.safe_dump(variant), encoding="utf-8")
+    views = corpus_views()
+    all_verdicts = validate_with_templates([form_values(view) for view in views], files)
+    uncaught = [
+        rule
+        for rule, verdicts in zip(variants, all_verdicts, strict=True)
+        if not compare(views, verdicts)
+    ]
+    assert len(variants) > 30
+    assert uncaught == []
 
 
 def test_a_refusal_names_the_question_and_the_rule():
@@ -222,13 +270,15 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[Path, dict
 @pytest.mark.parametrize(
     "row", range(len(BACKSTAGE_MATRIX)), ids=lambda row: combination_id(BACKSTAGE_MATRIX[row])
 )
-def test_backstage_writes_the_tree_copier_writes(tmp_path, published, row):
-    """Copier's tree is cookiecutter's (test_engines.py), so it stands for both."""
+def test_backstage_writes_the_tree_copier_and_cookiecutter_write(tmp_path, published, row):
     answers = BACKSTAGE_MATRIX[row]
     project, result = published[row]
     assert "error" not in result, result
     from_copier = render_with_copier(tmp_path / "copier", answers)
     assert differences(from_copier, project) == []
+    # Through cookiecutter's command line, with its hooks: the same values another way.
+    assert cookiecutter_cli(tmp_path / "cookiecutter", answers).returncode == 0
+    assert differences(generated_project(tmp_path / "cookiecutter"), project) == []
 
     assert result["registered"]["catalogInfoPath"] == "/catalog-info.yaml"
     assert [link["title"] for link in result["output"]["links"]] == [

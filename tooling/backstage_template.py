@@ -52,8 +52,11 @@ PORT_PATTERN = (
     "|655[0-2][0-9]|6553[0-5])$"
 )
 LOW_PORT_PATTERN = "^0*([0-9]{1,3}|10[01][0-9]|102[0-3])$"
-# rust_version's minor version, 85 or more, leading zeros allowed as int() allows them.
-RUST_MINOR_PATTERN = "^1[.]0*(8[5-9]|9[0-9]|[1-9][0-9]{2,})([.][0-9]+)?$"
+# rust_version's minor version, 85 or more, leading zeros allowed as int() allows them; a
+# version of another shape is left to the format's rule, so that each rule is needed.
+RUST_MINOR_PATTERN = (
+    "^(?!1[.][0-9]+([.][0-9]+)?$)|^1[.]0*(8[5-9]|9[0-9]|[1-9][0-9]{2,})([.][0-9]+)?$"
+)
 
 
 def _char_class(characters: str, negated: bool = False) -> str:

@@ -46,10 +46,20 @@ def validate_parameters(
 
     The last page's repository location is filled in: the rules are the questions'.
     """
-    run = _scaffolder("validate", template, data=[{"repoUrl": REPO_URL, **a} for a in answer_sets])
+    [verdicts] = validate_with_templates(answer_sets, [template])
+    return verdicts
+
+
+def validate_with_templates(
+    answer_sets: list[dict[str, Any]], templates: list[Path]
+) -> list[list[dict[str, Any]]]:
+    """`validate_parameters` for several templates in one Node process: a list per template."""
+    data = [{"repoUrl": REPO_URL, **answers} for answers in answer_sets]
+    run = _scaffolder("validate", *templates, data=data)
     if run.returncode != 0:
         raise RuntimeError(run.stderr)
-    return json.loads(run.stdout)
+    verdicts = json.loads(run.stdout)
+    return verdicts if len(templates) > 1 else [verdicts]
 
 
 def run_templates(

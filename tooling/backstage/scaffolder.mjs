@@ -4,10 +4,11 @@
 // its `fetch:cookiecutter` action. Needs Node 22 or newer (scaffolder-backend's nunjitsu).
 //
 // Usage:
-//   scaffolder.mjs validate TEMPLATE < answer-sets.json
+//   scaffolder.mjs validate TEMPLATE... < answer-sets.json
 //     For each answer set, the router's validation: each visible parameter page checked with
 //     the `jsonschema` package. Prints [{refused, errors: [{question, rule, message}]}]; the
-//     errors of every page are listed, not only the first refusing page's.
+//     errors of every page are listed, not only the first refusing page's. With several
+//     templates, one such list per template.
 //   scaffolder.mjs run TEMPLATE < [{parameters, output}, ...]
 //     Runs the template's steps with NunjucksWorkflowRunner, once per entry. `publish:github`
 //     is replaced by a step that copies the workspace to `output` (what a push would publish)
@@ -24,8 +25,8 @@ const require = createRequire(import.meta.url);
 const { validate } = require("jsonschema");
 const { resolveParameterSteps } = require("@backstage/plugin-scaffolder-common/alpha");
 
-const [command, templatePath] = process.argv.slice(2);
-const template = parse(readFileSync(templatePath, "utf8"));
+const [command, templatePath, ...others] = process.argv.slice(2);
+let template = parse(readFileSync(templatePath, "utf8"));
 const input = JSON.parse(readFileSync(0, "utf8"));
 
 // The parameter pages as the router's validateParameterSteps (service/router) reads them.
@@ -152,8 +153,15 @@ async function runAll(runs) {
   return results;
 }
 
-if (command === "validate") {
+if (command === "validate" && others.length === 0) {
   console.log(JSON.stringify(input.map(refusal)));
+} else if (command === "validate") {
+  const verdicts = [];
+  for (const file of [templatePath, ...others]) {
+    template = parse(readFileSync(file, "utf8"));
+    verdicts.push(input.map(refusal));
+  }
+  console.log(JSON.stringify(verdicts));
 } else if (command === "run") {
   console.log(JSON.stringify(await runAll(input)));
 } else {
