@@ -92,14 +92,17 @@ def form_values(view: dict[str, Any]) -> dict[str, Any]:
     return {name: view[name] for name in questions()}
 
 
+def form_view(answers: dict[str, str]) -> dict[str, Any]:
+    """`hook_view` with allow_low_port as the form sends it, a boolean (the corpus gives it as
+    cookiecutter's command line does)."""
+    view = hook_view(answers)
+    view["allow_low_port"] = view["allow_low_port"] in (True, "true")
+    return view
+
+
 @cache
 def corpus_views() -> tuple[dict[str, Any], ...]:
-    """The corpus as the hook sees it; allow_low_port as the form sends it, a boolean (the
-    corpus gives it as cookiecutter's command line does)."""
-    views = [hook_view(answers) for answers in CORPUS]
-    for view in views:
-        view["allow_low_port"] = view["allow_low_port"] in (True, "true")
-    return tuple(views)
+    return tuple(form_view(answers) for answers in CORPUS)
 
 
 def disagreements(template: Path) -> list[str]:
@@ -207,12 +210,12 @@ def test_every_rule_of_the_schema_is_one_the_corpus_needs(tmp_path):
 
 
 def test_a_refusal_names_the_question_and_the_rule():
-    [verdict] = validate_parameters([form_values(hook_view({"project_slug": "async"}))])
+    [verdict] = validate_parameters([form_values(form_view({"project_slug": "async"}))])
     assert verdict["refused"]
     assert {"question": "project_slug", "rule": "project_slug: must not be a Rust keyword"} in [
         {"question": e["question"], "rule": e["rule"]} for e in verdict["errors"]
     ]
-    [low_port] = validate_parameters([form_values(hook_view({"http_port": "80"}))])
+    [low_port] = validate_parameters([form_values(form_view({"http_port": "80"}))])
     [error] = low_port["errors"]
     assert error["question"] == "allow_low_port"
     assert error["rule"].startswith("allow_low_port: the port is below 1024")
@@ -221,7 +224,7 @@ def test_a_refusal_names_the_question_and_the_rule():
 def test_control_without_the_schema_cookiecutter_renders_a_port_the_hook_refuses(tmp_path):
     """Backstage runs no hook: port 99999 goes straight into the service unless the form
     refuses it, which it does."""
-    values = form_values(hook_view({"http_port": "99999"}))
+    values = form_values(form_view({"http_port": "99999"}))
     [verdict] = validate_parameters([values])
     assert verdict["refused"]
     assert {error["question"] for error in verdict["errors"]} == {"http_port"}
@@ -260,9 +263,7 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[Path, dict
     root = tmp_path_factory.mktemp("backstage")
     runs = []
     for index, answers in enumerate(BACKSTAGE_MATRIX):
-        view = hook_view(answers)
-        view["allow_low_port"] = view["allow_low_port"] in (True, "true")
-        runs.append((form_values(view), root / str(index)))
+        runs.append((form_values(form_view(answers)), root / str(index)))
     results = run_templates(runs)
     return [(output, result) for (_, output), result in zip(runs, results, strict=True)]
 
@@ -299,11 +300,8 @@ def test_backstage_writes_the_tree_copier_and_cookiecutter_write(tmp_path, publi
 
 
 def test_form_accepts_every_row_of_the_matrix():
-    views = [hook_view(answers) for answers in BACKSTAGE_MATRIX]
-    for view in views:
-        view["allow_low_port"] = view["allow_low_port"] in (True, "true")
-    verdicts = validate_parameters([form_values(view) for view in views])
-    assert [verdict["errors"] for verdict in verdicts] == [[]] * len(views)
+    verdicts = validate_parameters([form_values(form_view(a)) for a in BACKSTAGE_MATRIX])
+    assert [verdict["errors"] for verdict in verdicts] == [[]] * len(BACKSTAGE_MATRIX)
 
 
 def test_answers_leave_no_file_of_an_unchosen_option_in_any_engine(tmp_path, published):
