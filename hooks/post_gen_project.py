@@ -1,26 +1,24 @@
-"""Cookiecutter runs this in the new project: tidy optional folders, print the next steps.
+"""Cookiecutter runs this in the new project: remove empty optional folders, print next steps.
 
-Optional files carry their condition in their own name and are skipped when it renders empty;
-the folders that held only such files are removed here, and so are folders an answer leaves out
-as a whole (copier.yml's `_exclude` does the same for copier). Keep the wording of the next
+Which files a project gets is decided by the files' own names: every file of an optional folder
+carries its condition in its name, and both engines skip a file whose name renders empty. So
+copier, cookiecutter, cruft and Backstage write the same files without this hook. Cookiecutter
+still creates every folder of the tree before it renders the names of the files in it (a
+folder whose own name renders empty makes it abort), so the folders left empty are removed
+here; copier.yml's `_exclude` keeps copier from creating them, and git, which Backstage's
+publishing commits through, does not record an empty folder. Keep the wording of the next
 steps in step with `_message_after_copy` (tests compare).
 """
 
-import shutil
 from pathlib import Path
 
-OPTIONAL_FOLDERS = [".github/workflows", ".github"]
-# Folders written only for some answers, each with whether this project keeps it.
-ANSWERED_FOLDERS = {"chart": "{{ cookiecutter.deploy }}" == "helm"}
+# Deepest first: a folder is empty once the folders inside it are gone.
+OPTIONAL_FOLDERS = [".github/workflows", ".github", "chart/templates", "chart"]
 
 for folder in OPTIONAL_FOLDERS:
     path = Path(folder)
     if path.is_dir() and not any(path.iterdir()):
         path.rmdir()
-
-for folder, kept in ANSWERED_FOLDERS.items():
-    if not kept:
-        shutil.rmtree(folder)
 
 print(
     f"""

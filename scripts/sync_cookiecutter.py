@@ -1,8 +1,10 @@
-"""Write cookiecutter.json from copier.yml (the single source of the questions).
+"""Write cookiecutter.json and template.yaml from copier.yml (the single source of the questions).
 
 Usage: python scripts/sync_cookiecutter.py [--check]
 
-With --check, write nothing and exit 1 when cookiecutter.json is out of date.
+cookiecutter.json serves cookiecutter and cruft; template.yaml is the Backstage Software
+Template, its form's rules derived from the pre-generation hook's. With --check, write nothing
+and exit 1 when either is out of date.
 """
 
 from __future__ import annotations
@@ -13,23 +15,33 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from tooling.backstage_template import TEMPLATE_YAML, render_template_yaml
 from tooling.cookiecutter_json import COOKIECUTTER_JSON, render_cookiecutter_json
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only report whether it is current")
+    parser.add_argument("--check", action="store_true", help="only report whether they are current")
     args = parser.parse_args()
 
-    expected = render_cookiecutter_json()
-    current = COOKIECUTTER_JSON.read_text(encoding="utf-8") if COOKIECUTTER_JSON.exists() else ""
-    if args.check:
-        if current != expected:
-            print("cookiecutter.json is out of date: run python scripts/sync_cookiecutter.py")
-            return 1
-        return 0
-    COOKIECUTTER_JSON.write_text(expected, encoding="utf-8")
-    print(f"wrote {COOKIECUTTER_JSON.name}")
+    # template.yaml takes its derived defaults from cookiecutter.json: that one first.
+    generated = [
+        (COOKIECUTTER_JSON, render_cookiecutter_json),
+        (TEMPLATE_YAML, render_template_yaml),
+    ]
+    stale = []
+    for path, render in generated:
+        expected = render()
+        current = path.read_text(encoding="utf-8") if path.exists() else ""
+        if current == expected:
+            continue
+        stale.append(path.name)
+        if not args.check:
+            path.write_text(expected, encoding="utf-8")
+            print(f"wrote {path.name}")
+    if args.check and stale:
+        print(f"{', '.join(stale)} out of date: run python scripts/sync_cookiecutter.py")
+        return 1
     return 0
 
 

@@ -20,6 +20,8 @@ from tooling.questions import REPO_ROOT
 # Kubernetes libraries (v0.37) speak, and the newest kubernetes-validate 1.37 knows.
 KUBERNETES_VERSION = "1.37.0"
 BACKSTAGE_CHECK = REPO_ROOT / "tooling" / "backstage" / "validate-entities.mjs"
+# Node 22 from the npm registry, which Backstage's packages ask for (scripts/bootstrap).
+NODE = REPO_ROOT / "tooling" / "backstage" / "node_modules" / ".bin" / "node"
 
 
 def run(*command: str | Path) -> subprocess.CompletedProcess[str]:
@@ -105,4 +107,4 @@ def checkov(folder: Path) -> dict[str, dict[str, list[dict[str, Any]]]]:
 
 def backstage_entity_check(catalog_file: Path) -> subprocess.CompletedProcess[str]:
     """The entity as Backstage's catalog would read it (its policies and kind validators)."""
-    return run("node", BACKSTAGE_CHECK, catalog_file)
+    return run(NODE, BACKSTAGE_CHECK, catalog_file)

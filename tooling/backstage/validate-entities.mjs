@@ -3,7 +3,8 @@
 // documents parsed with the `yaml` package, then the entity policies the catalog applies to
 // every entity (envelope and entity schema, default namespace, no foreign root fields, field
 // formats of names, labels, annotations, tags and links), then the validator of the entity's
-// kind (a Component's spec: type, lifecycle, owner...). All of it is @backstage/catalog-model.
+// kind (a Component's spec: type, lifecycle, owner...). All of it is @backstage/catalog-model,
+// except the Software Template's validator, which is @backstage/plugin-scaffolder-common's.
 //
 // Usage: validate-entities.mjs FILE...
 // Exit status: 0 when every entity is valid, 1 when one is not (the reason printed), 2 when no
@@ -24,6 +25,7 @@ import {
   systemEntityV1alpha1Validator,
   userEntityV1alpha1Validator,
 } from "@backstage/catalog-model";
+import { templateEntityV1beta3Validator } from "@backstage/plugin-scaffolder-common";
 import { parseAllDocuments } from "yaml";
 
 const policy = EntityPolicies.allOf([
@@ -40,6 +42,7 @@ const kindValidators = [
   locationEntityV1alpha1Validator,
   resourceEntityV1alpha1Validator,
   systemEntityV1alpha1Validator,
+  templateEntityV1beta3Validator,
   userEntityV1alpha1Validator,
 ];
 

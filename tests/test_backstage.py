@@ -1,0 +1,328 @@
+"""The fourth front door: Backstage's Software Template (template.yaml), run by Backstage's code.
+
+Backstage's `fetch:cookiecutter` never runs the template's hooks, so template.yaml's JSON
+Schema must refuse exactly what the pre-generation hook refuses: one corpus goes to both (the
+validation corpus, the free text that must arrive exactly, and edge cases of the translation
+to ECMAScript patterns). Then the template's own steps run through Backstage's workflow runner
+and write the tree copier writes.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from hooks import pre_gen_project
+from tests.engines_cli import cookiecutter_cli, generated_project
+from tests.test_engines import TRICKY_ANSWERS
+from tests.test_validation import BAD_ANSWERS, GOOD_ANSWERS, answers_as_cookiecutter_gives_them
+from tests.trees import differences
+from tooling.backstage_template import TEMPLATE_YAML, render_template_yaml
+from tooling.chart import backstage_entity_check
+from tooling.questions import choice_matrix, choices, combination_id, questions
+from tooling.render import render_with_copier
+from tooling.scaffolder import run_templates, validate_parameters, validate_with_templates
+
+# Where Python's and ECMAScript's regular expressions, or their ideas of a number, a length or
+# whitespace, could part: each was checked against the hook, not assumed.
+EDGE_ANSWERS = [
+    {"http_port": "08080"},
+    {"http_port": "00080"},
+    {"http_port": "00080", "allow_low_port": "true"},
+    {"http_port": "1023"},
+    {"http_port": "+8080"},
+    {"http_port": " 8080"},
+    {"http_port": "٨٠٨٠"},  # Arabic-Indic digits: Python's int() reads them, [0-9] does not.
+    {"rust_version": "1.085"},
+    {"rust_version": "1.84.9"},
+    {"rust_version": "1.0100"},
+    {"image_size_budget_kib": "9999999"},
+    {"image_size_budget_kib": "10000000"},
+    {"project_slug": "proc_macro"},
+    {"project_slug": "self_"},
+    {"project_slug": "a" * 64 + "\n"},
+    # Whitespace Python's strip() removes and ECMAScript's \s does not, and the reverse.
+    {"description": "\ufeff"},
+    {"description": "\u3000"},
+    {"author_name": "\u200b"},
+    {"description": "x" * 200},
+    {"description": "𝄞" * 200},
+    {"description": "a {# b"},
+    {"project_name": "x" * 101, "project_slug": "svc"},
+    {"project_name": "{{ nope }}", "project_slug": "svc"},
+    {"author_name": "x" * 101},
+    {"author_name": "{% nope %}"},
+    {"description": "100 %} done"},
+    {"author_email": "a@b.c"},
+    {"author_email": "a@b.c."},
+    {"repository_url": "http://example.com/"},
+    {"repository_url": "https://example.com//x"},
+    {"image_name": "a.b/c"},
+    {"image_name": "a/b/c__d--e.f"},
+]
+
+CORPUS = [
+    *(case.answers for case in BAD_ANSWERS),
+    *GOOD_ANSWERS,
+    TRICKY_ANSWERS,
+    *EDGE_ANSWERS,
+]
+
+
+def hook_view(answers: dict[str, str]) -> dict[str, Any]:
+    """The answers with the defaults they derive, as the hook gets them from cookiecutter.
+
+    An answer cookiecutter cannot take (outside its choice list, Jinja it cannot render) is
+    laid over the defaults instead, as test_validation does.
+    """
+    try:
+        return answers_as_cookiecutter_gives_them(answers)
+    except Exception:  # cookiecutter's own refusals have several types
+        return {**answers_as_cookiecutter_gives_them({}), **answers}
+
+
+def form_values(view: dict[str, Any]) -> dict[str, Any]:
+    """The questions' answers as the Backstage form submits them (no computed `__` keys)."""
+    return {name: view[name] for name in questions()}
+
+
+def form_view(answers: dict[str, str]) -> dict[str, Any]:
+    """`hook_view` with allow_low_port as the form sends it, a boolean (the corpus gives it as
+    cookiecutter's command line does)."""
+    view = hook_view(answers)
+    view["allow_low_port"] = view["allow_low_port"] in (True, "true")
+    return view
+
+
+@cache
+def corpus_views() -> tuple[dict[str, Any], ...]:
+    return tuple(form_view(answers) for answers in CORPUS)
+
+
+def disagreements(template: Path) -> list[str]:
+    """Every corpus answer that the hook and the template's schema judge differently, and every
+    refusal whose schema error does not name the question the hook names first."""
+    views = corpus_views()
+    return compare(views, validate_parameters([form_values(view) for view in views], template))
+
+
+def compare(views: tuple[dict[str, Any], ...], verdicts: list[dict[str, Any]]) -> list[str]:
+    found = []
+    for answers, view, verdict in zip(CORPUS, views, verdicts, strict=True):
+        problems = pre_gen_project.problems(view)
+        if bool(problems) != verdict["refused"]:
+            said = problems[:1] or [e["message"] for e in verdict["errors"]]
+            found.append(f"{answers!r}: hook {bool(problems)}, schema {verdict['refused']}: {said}")
+        elif problems:
+            question = problems[0].split(":")[0]
+            named = {error["question"] for error in verdict["errors"]}
+            if question not in named:
+                found.append(f"{answers!r}: hook names {question}, schema {sorted(named)}")
+    return found
+
+
+def without_each_rule(entity: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The entity once per rule of its form, with that rule taken out."""
+    variants = {}
+    for page_index, page in enumerate(entity["spec"]["parameters"]):
+        for name, schema in page["properties"].items():
+            for index, rule in enumerate(schema.get("allOf", [])):
+                variant = copy.deepcopy(entity)
+                del variant["spec"]["parameters"][page_index]["properties"][name]["allOf"][index]
+                variants[rule["description"]] = variant
+            if "enum" in schema:
+                variant = copy.deepcopy(entity)
+                del variant["spec"]["parameters"][page_index]["properties"][name]["enum"]
+                variants[f"{name}: choices"] = variant
+        if "then" in page:
+            variant = copy.deepcopy(entity)
+            del variant["spec"]["parameters"][page_index]["then"]
+            variants[f"{page['title']}: rule between answers"] = variant
+    return variants
+
+
+def test_template_yaml_is_derived_from_copier_yml():
+    assert TEMPLATE_YAML.read_text(encoding="utf-8") == render_template_yaml(), (
+        "run: python scripts/sync_cookiecutter.py"
+    )
+
+
+def test_backstage_accepts_template_yaml_as_a_software_template():
+    """Catalog-model's entity policies, then scaffolder-common's Template validator."""
+    checked = backstage_entity_check(TEMPLATE_YAML)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "Template:default/rust-service: valid" in checked.stdout
+
+
+def test_control_backstage_refuses_a_template_without_steps(tmp_path):
+    entity = yaml.safe_load(TEMPLATE_YAML.read_text(encoding="utf-8"))
+    entity["spec"]["steps"] = [{"id": "generate"}]  # a step without its action
+    broken = tmp_path / "template.yaml"
+    broken.write_text(yaml.safe_dump(entity), encoding="utf-8")
+    checked = backstage_entity_check(broken)
+    assert checked.returncode == 1
+    assert "action" in checked.stdout
+
+
+def test_schema_and_hook_refuse_exactly_the_same_answers():
+    assert disagreements(TEMPLATE_YAML) == []
+
+
+def test_control_parity_fails_when_the_schema_loses_one_rule(tmp_path):
+    """The Rust-keyword rule removed from the slug: the parity check must see `self`."""
+    text = TEMPLATE_YAML.read_text(encoding="utf-8")
+    entity = yaml.safe_load(text)
+    slug = entity["spec"]["parameters"][0]["properties"]["project_slug"]
+    slug["allOf"] = [rule for rule in slug["allOf"] if "Rust keyword" not in rule["description"]]
+    weakened = tmp_path / "template.yaml"
+    weakened.write_text(yaml.safe_dump(entity), encoding="utf-8")
+
+    found = disagreements(weakened)
+    assert found
+    assert all("project_slug" in line for line in found)
+    assert any("'self'" in line for line in found)
+
+
+def test_every_rule_of_the_schema_is_one_the_corpus_needs(tmp_path):
+    """Each rule taken out in turn (each pattern, length, word list, choice list and rule
+    between answers): the corpus must catch every one, so 0 disagreements means something."""
+    entity = yaml.safe_load(TEMPLATE_YAML.read_text(encoding="utf-8"))
+    variants = without_each_rule(entity)
+    files = []
+    for index, variant in enumerate(variants.values()):
+        files.append(tmp_path / f"{index}.yaml")
+        files[-1].write_text(yaml.safe_dump(variant), encoding="utf-8")
+    views = corpus_views()
+    all_verdicts = validate_with_templates([form_values(view) for view in views], files)
+    uncaught = [
+        rule
+        for rule, verdicts in zip(variants, all_verdicts, strict=True)
+        if not compare(views, verdicts)
+    ]
+    assert len(variants) > 30
+    assert uncaught == []
+
+
+def test_a_refusal_names_the_question_and_the_rule():
+    [verdict] = validate_parameters([form_values(form_view({"project_slug": "async"}))])
+    assert verdict["refused"]
+    assert {"question": "project_slug", "rule": "project_slug: must not be a Rust keyword"} in [
+        {"question": e["question"], "rule": e["rule"]} for e in verdict["errors"]
+    ]
+    [low_port] = validate_parameters([form_values(form_view({"http_port": "80"}))])
+    [error] = low_port["errors"]
+    assert error["question"] == "allow_low_port"
+    assert error["rule"].startswith("allow_low_port: the port is below 1024")
+
+
+def test_control_without_the_schema_cookiecutter_renders_a_port_the_hook_refuses(tmp_path):
+    """Backstage runs no hook: port 99999 goes straight into the service unless the form
+    refuses it, which it does."""
+    values = form_values(form_view({"http_port": "99999"}))
+    [verdict] = validate_parameters([values])
+    assert verdict["refused"]
+    assert {error["question"] for error in verdict["errors"]} == {"http_port"}
+
+    [run] = run_templates([(values, tmp_path / "published")])
+    assert "error" not in run, run
+    config = (tmp_path / "published" / "src" / "config.rs").read_text(encoding="utf-8")
+    assert "pub const DEFAULT_PORT: u16 = 99999;" in config
+
+
+def backstage_matrix() -> list[dict[str, Any]]:
+    """Rows of the choice matrix until every choice of every question has been given once,
+    the free text that must arrive exactly, and a low port. The pairwise matrix itself goes
+    through copier and cookiecutter (test_engines.py); what Backstage adds is how the values
+    arrive, which each choice exercises."""
+    rows, unseen = [], {(name, value) for name, values in choices().items() for value in values}
+    for row in choice_matrix():
+        if unseen & set(row.items()):
+            rows.append(row)
+            unseen -= set(row.items())
+    return [
+        *rows,
+        TRICKY_ANSWERS,
+        {"project_slug": "svc-low", "http_port": "443", "allow_low_port": "true"},
+    ]
+
+
+BACKSTAGE_MATRIX = backstage_matrix()
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[Path, dict[str, Any]]]:
+    """Every matrix row through template.yaml's steps, in one run of Backstage's workflow
+    runner with its real fetch:cookiecutter action; the local publishing step receives what a
+    push would publish."""
+    root = tmp_path_factory.mktemp("backstage")
+    runs = []
+    for index, answers in enumerate(BACKSTAGE_MATRIX):
+        runs.append((form_values(form_view(answers)), root / str(index)))
+    results = run_templates(runs)
+    return [(output, result) for (_, output), result in zip(runs, results, strict=True)]
+
+
+@pytest.mark.parametrize(
+    "row", range(len(BACKSTAGE_MATRIX)), ids=lambda row: combination_id(BACKSTAGE_MATRIX[row])
+)
+def test_backstage_writes_the_tree_copier_and_cookiecutter_write(tmp_path, published, row):
+    answers = BACKSTAGE_MATRIX[row]
+    project, result = published[row]
+    assert "error" not in result, result
+    from_copier = render_with_copier(tmp_path / "copier", answers)
+    assert differences(from_copier, project) == []
+    # Through cookiecutter's command line, with its hooks: the same values another way.
+    assert cookiecutter_cli(tmp_path / "cookiecutter", answers).returncode == 0
+    assert differences(generated_project(tmp_path / "cookiecutter"), project) == []
+
+    assert result["registered"]["catalogInfoPath"] == "/catalog-info.yaml"
+    assert [link["title"] for link in result["output"]["links"]] == [
+        "Repository",
+        "Open in catalog",
+    ]
+    # Only folders can differ, and only empty ones, which git (and so publishing) does not keep.
+    empty = sorted(
+        path.relative_to(project).as_posix()
+        for path in project.rglob("*")
+        if path.is_dir() and not any(path.iterdir())
+    )
+    expected_empty = {
+        "chart/templates": answers.get("deploy") == "none",
+        ".github/workflows": answers.get("ci") in ("gitlab", "none"),
+    }
+    assert empty == sorted(name for name, is_empty in expected_empty.items() if is_empty)
+
+
+def test_form_accepts_every_row_of_the_matrix():
+    verdicts = validate_parameters([form_values(form_view(a)) for a in BACKSTAGE_MATRIX])
+    assert [verdict["errors"] for verdict in verdicts] == [[]] * len(BACKSTAGE_MATRIX)
+
+
+def test_answers_leave_no_file_of_an_unchosen_option_in_any_engine(tmp_path, published):
+    """deploy=none and ci=none: no chart and no CI file from copier, from cookiecutter with its
+    hook, or from Backstage's hook-less run; copier and the hook also leave no folder."""
+    [(project, answers)] = [
+        (project, answers)
+        for (project, _), answers in zip(published, BACKSTAGE_MATRIX, strict=True)
+        if answers.get("deploy") == "none" and answers.get("ci") == "none"
+    ]
+    hooked = cookiecutter_cli(tmp_path / "cookiecutter", answers)
+    assert hooked.returncode == 0, hooked.stderr
+    projects = {
+        "copier": render_with_copier(tmp_path / "copier", answers),
+        "cookiecutter": generated_project(tmp_path / "cookiecutter"),
+        "backstage": project,
+    }
+    for engine, generated in projects.items():
+        files = [p.relative_to(generated).as_posix() for p in generated.rglob("*") if p.is_file()]
+        leftovers = [name for name in files if re.match(r"(chart|\.github|\.gitlab-ci)", name)]
+        assert leftovers == [], engine
+        if engine != "backstage":
+            assert not (generated / "chart").exists(), engine
+            assert not (generated / ".github").exists(), engine
