@@ -73,7 +73,7 @@ def test_each_ratio_divides_a_layer_by_the_blogs_measured_the_same_way(
     measures these functions take, and each ratio pairs figures of one measure."""
     answers = yaml.safe_load((built_image.project / ".copier-answers.yml").read_text("utf-8"))
     panic = answers.get("panic_strategy", "unwind")
-    sizes = image_layer_sizes(buildah, built_image.tag, built_image.archive, tmp_path / "oci")
+    sizes = image_layer_sizes(buildah, built_image.tag, built_image.archive, tmp_path)
     layers = {layer.measure: layer for layer in sizes}
     assert set(layers) == set(MEASURES)
 
