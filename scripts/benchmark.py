@@ -7,9 +7,9 @@ Usage: .venv/bin/python scripts/benchmark.py [--only PART,...] [--variants VARIA
 sizes: the defaults, each size-relevant answer changed alone, and the defaults for arm64, each
 built into its image from its own Containerfile with scripts/build_image's code (real musl,
 cargo auditable, FROM scratch): the binary, the image as `docker save` writes it, its one layer
-gzip-compressed at level 6 (as registries store it and as the blog recipe's published figures
-are) with the ratio to the blog recipe's layer of the same panic strategy, the layer as buildah
-itself compresses it for a registry, and the binary's bytes by kind of ELF section.
+gzip-compressed at level 6 and as buildah compresses it for a registry (the measure of the blog
+recipe's published figures), each with its ratio to the blog recipe's layer of the same panic
+strategy by the same measure, and the binary's bytes by kind of ELF section.
 breakdown: cargo-bloat's account of the code of each amd64 variant on the stable toolchain, by
 crate, and the largest functions of the defaults (a host build for the same musl target with the
 same profile and `.cargo/config.toml`, symbols kept).
@@ -65,11 +65,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tooling import loadtest
 from tooling.binary_size import (
+    MEASURES,
     OTHER,
+    PANIC_STRATEGIES,
     SECTION_GROUPS,
+    blog_ratio,
+    blog_recipe_layer,
     cargo_bloat,
     host_musl_build,
-    layer_gzip_bytes,
+    image_layer_sizes,
     section_groups,
     tar_gzip_bytes,
 )
@@ -112,9 +116,6 @@ FUNCTION_ROWS = 15
 # per-request cost of metrics (every request is counted and timed).
 LOAD_VARIANTS = [DEFAULTS, "allocator=system", "opt_level=3", "metrics=none"]
 REFERENCE = "reference: Cargo's default release profile, dynamic glibc"
-# The blog recipe this template grew from, rebuilt with rustc 1.95 for musl (size profile,
-# cargo-auditable, crt-static); gzip-compressed layer MiB, which match its published figures.
-BLOG_RECIPE_LAYER_GZIP_MIB = {"unwind": 2.09, "abort": 1.89}
 # The release the CPU rows compare with, by commit (this repository has no tags).
 PREVIOUS_RELEASE = ("0.2.0", "796d552013ddb35ac27f9a0a9748a50b1e454a2f")
 # CPU per request: the rows' binaries with the log level each runs at; every row is divided by
@@ -185,12 +186,6 @@ def cpu_model() -> str:
     return platform.machine()
 
 
-def blog_ratio(layer_gzip: int, answers: dict[str, str]) -> float:
-    """The layer against the blog recipe's layer of the same panic strategy (like for like)."""
-    blog = BLOG_RECIPE_LAYER_GZIP_MIB[answers.get("panic_strategy", "unwind")]
-    return round(layer_gzip / (blog * MIB), 3)
-
-
 def render_variant(workdir: Path, index: int, answers: dict[str, str]) -> Path:
     slug = f"bench-{index}"
     return render_with_copier(workdir / slug, {**answers, "project_slug": slug})
@@ -207,16 +202,19 @@ def build_images(
         variant_dir.mkdir()
         # The image tests' own build: the Containerfile's first platform, binary and archive.
         image = build_row_image(buildah, project, variant_dir)
-        layer_gzip = layer_gzip_bytes(image.archive)
+        panic = answers.get("panic_strategy", "unwind")
+        layers = image_layer_sizes(buildah, image.tag, image.archive, variant_dir)
         rows.append(
             {
                 "variant": label,
                 "binary_bytes": image.binary.stat().st_size,
                 "sbom_packages": len(embedded_dependencies(image.binary)["packages"]),
                 "image_archive_bytes": image.archive.stat().st_size,
-                "layer_gzip_bytes": layer_gzip,
-                "blog_ratio": blog_ratio(layer_gzip, answers),
-                "buildah_layer_bytes": buildah.compressed_layer_bytes(image.tag, variant_dir),
+                # Each figure with its own measure, and its ratio to the blog's by that measure.
+                "layers": {
+                    layer.measure: {"bytes": layer.bytes, "blog_ratio": blog_ratio(layer, panic)}
+                    for layer in layers
+                },
                 "sections": section_groups(image.binary),
             }
         )
@@ -477,22 +475,33 @@ def signed_kib(value: int) -> str:
     return f"{value / 1024:+,.1f}"
 
 
+def ratio_cell(ratio: float | None) -> str:
+    return "-" if ratio is None else f"{ratio:.2f}x"
+
+
 def size_tables(sizes: list[dict]) -> list[str]:
-    lines = [
-        "| variant | binary bytes | image archive MiB | layer gzip MiB | ratio to the blog "
-        "recipe | buildah's gzip layer MiB |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
-    ]
+    header = "| variant | binary bytes | image archive MiB |"
+    for measure in MEASURES:
+        header += f" layer, {measure}: MiB | ratio to the blog recipe's, same measure |"
+    lines = [header, "| --- | ---: | ---: |" + " ---: | ---: |" * len(MEASURES)]
     for row in sizes:
-        ratio = f"{row['blog_ratio']:.2f}x" if "blog_ratio" in row else "-"
-        lines.append(
-            f"| {row['variant']} | {row['binary_bytes']:,} | {mib(row.get('image_archive_bytes'))} "
-            f"| {mib(row.get('layer_gzip_bytes'))} | {ratio} "
-            f"| {mib(row.get('buildah_layer_bytes'))} |"
-        )
+        archive = mib(row.get("image_archive_bytes"))
+        cells = f"| {row['variant']} | {row['binary_bytes']:,} | {archive} |"
+        for measure in MEASURES:
+            layer = row.get("layers", {}).get(measure, {})
+            ratio = ratio_cell(layer["blog_ratio"]) if layer else "-"
+            cells += f" {mib(layer.get('bytes'))} | {ratio} |"
+        lines.append(cells)
+    for panic in PANIC_STRATEGIES:
+        cells = f"| blog recipe, panic = {panic} (fixed figure, rebuilt once) | | |"
+        for measure in MEASURES:
+            blog = blog_recipe_layer(panic, measure)
+            cells += f" {mib(blog.bytes if blog else None)} | |"
+        lines.append(cells)
     lines += [
-        f"| blog recipe, panic = {panic} (fixed figure, rebuilt once) | | | {size} | | |"
-        for panic, size in BLOG_RECIPE_LAYER_GZIP_MIB.items()
+        "",
+        "Each ratio divides a layer by the blog recipe's of the same panic strategy, measured the "
+        "same way; no byte figure was kept of the blog's abort build as buildah gzips it.",
     ]
     groups = [*SECTION_GROUPS, OTHER]
     lines += [

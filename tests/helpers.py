@@ -42,3 +42,28 @@ def elf_headers(binary: Path) -> str:
 def is_fully_static(headers: str) -> bool:
     """No program interpreter and no shared libraries: runs from an empty root."""
     return "INTERP" not in headers and "(NEEDED)" not in headers
+
+
+def commit_everything(folder: Path, epoch: int) -> str:
+    """Make `folder` a git repository with one commit of all its files, made at `epoch`
+    (seconds since 1970); returns the commit's hash."""
+
+    def git(*args: str, **env: str) -> str:
+        return subprocess.run(
+            ["git", "-C", str(folder), *args],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PATH": "/usr/bin:/bin", "HOME": str(folder), **env},
+        ).stdout.strip()
+
+    git("init", "--quiet")
+    git("add", "--all")
+    date = f"@{epoch} +0000"
+    git(
+        *("-c", "user.name=Template Tests", "-c", "user.email=tests@example.com"),
+        *("commit", "--quiet", "--message", "The service as generated"),
+        GIT_AUTHOR_DATE=date,
+        GIT_COMMITTER_DATE=date,
+    )
+    return git("rev-parse", "HEAD")

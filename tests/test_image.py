@@ -12,6 +12,8 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
+import tarfile
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -20,9 +22,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.conftest import IMAGE_ROWS
+from tests.exposition import parse, samples, series_of
+from tests.helpers import commit_everything
 from tests.service import free_port
 from tooling.cargo import make, package_name
 from tooling.image import Buildah
+from tooling.render import render_with_copier
 from tooling.sbom import SECTION, embedded_dependencies, runtime_package_names
 from tooling.trivy import cargo_packages_in_image
 
@@ -204,3 +210,144 @@ def test_trivy_finds_no_crates_in_an_image_without_sbom(buildah, built_image, tm
     archive = buildah.save("localhost/no-sbom:test", tmp_path / "image.tar")
 
     assert cargo_packages_in_image(archive, tmp_path / "trivy-cache") == set()
+
+
+# The service as a team builds it: committed to git, built by scripts/build_image itself.
+COMMIT_TIME = 1767323045  # 2026-01-02T03:04:05Z
+BUILD_IMAGE = Path(__file__).resolve().parent.parent / "scripts" / "build_image"
+
+
+@dataclass(frozen=True)
+class CommittedBuild:
+    project: Path
+    revision: str
+    tag: str
+    archive: Path
+    output: str  # what build_image told the user
+
+
+def run_build_image(project, *args):
+    return subprocess.run(
+        [sys.executable, str(BUILD_IMAGE), str(project), *map(str, args)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def committed_build(tmp_path_factory):
+    """The defaults' answers, so the build reuses the defaults row's layers up to the service's
+    compile; a folder name of its own gives the image a tag of its own."""
+    workdir = tmp_path_factory.mktemp("committed")
+    project = render_with_copier(workdir / "svc-committed", IMAGE_ROWS["defaults"])
+    revision = commit_everything(project, COMMIT_TIME)
+    built = run_build_image(project, "--output", workdir / "image.tar")
+    return CommittedBuild(
+        project, revision, built.stdout.strip(), workdir / "image.tar", built.stderr
+    )
+
+
+def archive_config(archive):
+    """The image configuration inside a docker archive (docker-archive) or an OCI archive."""
+    with tarfile.open(archive) as tar:
+        names = tar.getnames()
+        if "manifest.json" in names:
+            (manifest,) = json.load(tar.extractfile("manifest.json"))
+            return json.load(tar.extractfile(manifest["Config"]))
+
+        def blob(digest):
+            return json.load(tar.extractfile("blobs/" + digest.replace(":", "/")))
+
+        (entry,) = json.load(tar.extractfile("index.json"))["manifests"]
+        return blob(blob(entry["digest"])["config"]["digest"])
+
+
+def test_build_image_output_keeps_the_whole_configuration_and_the_commit(committed_build):
+    config = archive_config(committed_build.archive)
+    answers = recorded_answers(committed_build.project)
+
+    assert config["config"]["User"] == f"{SERVICE_USER}:{SERVICE_USER}"
+    assert config["config"]["Entrypoint"] == ["/app"]
+    assert list(config["config"]["ExposedPorts"]) == [f"{answers['http_port']}/tcp"]
+    assert config["config"]["Healthcheck"]["Test"] == ["CMD", "/app", "healthcheck"]
+    labels = config["config"]["Labels"]
+    assert labels[OCI + "title"] == answers["project_slug"]
+    assert labels[OCI + "revision"] == committed_build.revision
+    # The commit's time, not the build's: SOURCE_DATE_EPOCH through buildah's --timestamp.
+    assert config["created"] == "2026-01-02T03:04:05Z"
+    assert f"REVISION={committed_build.revision} SOURCE_DATE_EPOCH={COMMIT_TIME}" in (
+        committed_build.output
+    )
+
+
+def test_an_oci_archive_is_asked_for_and_loses_the_healthcheck(committed_build, tmp_path):
+    """Control for the default: the OCI image configuration has no HEALTHCHECK field."""
+    archive = tmp_path / "image.oci.tar"
+    built = run_build_image(committed_build.project, "--output", archive, "--oci")
+
+    config = archive_config(archive)["config"]
+    assert "Healthcheck" not in config
+    assert config["Entrypoint"] == ["/app"]  # the rest is kept
+    assert "no HEALTHCHECK" in built.stderr
+
+
+def test_the_commit_reaches_the_build_info_metric(buildah, committed_build):
+    with serving_in_image(buildah, committed_build.tag, free_port()) as served:
+        served.listening_pid()
+        url = f"http://127.0.0.1:{served.port}/metrics"
+        with urllib.request.urlopen(url, timeout=10) as reply:
+            found = samples(parse(reply.read().decode(), openmetrics=False))
+    (build,) = series_of(found, "service_build_info")
+    assert build["revision"] == committed_build.revision
+
+
+def images_built_from_the_compile_on(buildah, revision):
+    """The images a build of `revision` made from the service's compile on: the compile's
+    (its history names the revision) and the runtime stage's from its labels on."""
+    found = []
+    for entry in json.loads(buildah("images", "--all", "--json").stdout):
+        inspected = image_config(buildah, entry["id"])["Docker"]
+        history = inspected.get("history") or []
+        labels = inspected["config"].get("Labels") or {}
+        if labels.get(OCI + "revision") == revision or any(
+            f"REVISION={revision}" in step.get("created_by", "") for step in history
+        ):
+            found.append(entry["id"])
+    return found
+
+
+# What buildah 1.28 writes about how it built an image: its build container's id and host name,
+# and the intermediate images of --layers. They differ from build to build.
+BUILD_BOOKKEEPING = ("container", "parent")
+
+
+def without_build_bookkeeping(config):
+    kept = {key: value for key, value in config.items() if key not in BUILD_BOOKKEEPING}
+    for section in ("config", "container_config"):
+        kept[section] = {k: v for k, v in config[section].items() if k != "Hostname"}
+    kept["history"] = [
+        {k: v for k, v in step.items() if k != "comment"} for step in config["history"]
+    ]
+    return kept
+
+
+def test_a_rebuild_of_the_commit_compiles_the_same_layer(buildah, committed_build, tmp_path):
+    """Runs last: it deletes the first build's compile and runtime stage, so that the second
+    build compiles the service and commits the image again rather than reusing them."""
+    first = archive_config(committed_build.archive)
+    removed = images_built_from_the_compile_on(buildah, committed_build.revision)
+    assert removed
+    buildah("rmi", "--force", *removed)
+
+    archive = tmp_path / "rebuilt.tar"
+    rebuilt = run_build_image(committed_build.project, "--output", archive)
+
+    assert "Compiling svc-defaults" in rebuilt.stderr  # the compile ran again
+    second = archive_config(archive)
+    # The same binary with the same file times, the same configuration and created times.
+    assert second["rootfs"]["diff_ids"] == first["rootfs"]["diff_ids"]
+    assert without_build_bookkeeping(second) == without_build_bookkeeping(first)
+    # Not the same image id: buildah 1.28 records its build containers (README, "The two
+    # commands").
+    assert second != first

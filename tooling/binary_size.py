@@ -15,10 +15,15 @@ import os
 import subprocess
 import tarfile
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import tomlkit
 from elftools.elf.elffile import ELFFile
+
+if TYPE_CHECKING:
+    from tooling.image import Buildah
 
 # What each kind of section is for, in the order the benchmark lists them.
 SECTION_GROUPS = {
@@ -90,6 +95,63 @@ def layer_gzip_bytes(archive: Path) -> int:
         manifest = json.load(image.extractfile("manifest.json"))
         (layer,) = manifest[0]["Layers"]
         return len(gzip.compress(image.extractfile(layer).read(), compresslevel=6))
+
+
+# The two ways a layer's compressed size is measured here. They differ by about 6 % for the same
+# layer (buildah's gzip compresses less), so a ratio divides a figure only by one of its measure.
+GZIP_6 = "gzip level 6"
+BUILDAH_GZIP = "buildah's gzip"
+MEASURES = (GZIP_6, BUILDAH_GZIP)
+PANIC_STRATEGIES = ("unwind", "abort")
+
+# The blog recipe this template grew from, rebuilt once with rustc 1.95 for musl (size profile,
+# cargo-auditable, crt-static), in bytes by (panic strategy, measure). Its published 2.1 / 1.89
+# MiB are buildah's figures. The abort build as buildah gzips it was kept only as "1.89 MiB", no
+# byte count, so abort images get no buildah ratio rather than a rounded or mixed one.
+BLOG_RECIPE_LAYER_BYTES = {
+    ("unwind", GZIP_6): 2_064_064,
+    ("unwind", BUILDAH_GZIP): 2_195_067,
+    ("abort", GZIP_6): 1_858_205,
+}
+
+
+@dataclass(frozen=True)
+class LayerSize:
+    """A compressed layer's size in bytes, and the measure that gave it."""
+
+    bytes: int
+    measure: str
+
+
+def blog_recipe_layer(panic_strategy: str, measure: str) -> LayerSize | None:
+    """The blog recipe's layer of `panic_strategy` by `measure`, if it was measured so."""
+    size = BLOG_RECIPE_LAYER_BYTES.get((panic_strategy, measure))
+    return None if size is None else LayerSize(size, measure)
+
+
+def ratio(ours: LayerSize, theirs: LayerSize) -> float:
+    """`ours` over `theirs`, refused unless both sides were measured the same way."""
+    if ours.measure != theirs.measure:
+        raise ValueError(f"cannot divide a layer by {ours.measure} by one by {theirs.measure}")
+    return round(ours.bytes / theirs.bytes, 3)
+
+
+def blog_ratio(ours: LayerSize, panic_strategy: str) -> float | None:
+    """`ours` against the blog recipe's layer of the same panic strategy and the same measure;
+    None where the blog's was not measured that way."""
+    theirs = blog_recipe_layer(panic_strategy, ours.measure)
+    return None if theirs is None else ratio(ours, theirs)
+
+
+def image_layer_sizes(
+    buildah: Buildah, image: str, archive: Path, workdir: Path
+) -> list[LayerSize]:
+    """An image's one layer by each measure: `archive` (its `docker save`) gives the layer tar
+    for gzip level 6; buildah gives the layer it would push."""
+    return [
+        LayerSize(layer_gzip_bytes(archive), GZIP_6),
+        LayerSize(buildah.compressed_layer_bytes(image, workdir), BUILDAH_GZIP),
+    ]
 
 
 def tar_gzip_bytes(binary: Path) -> int:

@@ -96,15 +96,64 @@ class Buildah:
         return archive
 
 
+@dataclass(frozen=True)
+class SourceCommit:
+    """The git commit a project's image is built from."""
+
+    revision: str  # the full hash; "-dirty" added when the project's files differ from it
+    epoch: int  # the commit time, seconds since 1970: SOURCE_DATE_EPOCH
+
+    @property
+    def dirty(self) -> bool:
+        return self.revision.endswith("-dirty")
+
+
+def source_commit(project: Path) -> SourceCommit | None:
+    """The commit checked out in `project`'s git repository; None when it is in none."""
+
+    def git(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["git", "-C", str(project), *args], capture_output=True, text=True, check=False
+        )
+
+    head = git("log", "-1", "--format=%H %ct")
+    if head.returncode != 0:  # not a repository, or one without a commit yet
+        return None
+    revision, epoch = head.stdout.split()
+    # Untracked files count: they may be in the build context.
+    if git("status", "--porcelain", "--", ".").stdout.strip():
+        revision += "-dirty"
+    return SourceCommit(revision, int(epoch))
+
+
+def commit_build_args(commit: SourceCommit | None) -> list[str]:
+    """The arguments that put `commit` into the image: its revision as REVISION, and its time
+    as SOURCE_DATE_EPOCH and as every created time buildah writes (`--timestamp`; buildah 1.28
+    does not read SOURCE_DATE_EPOCH itself), so a rebuild of the commit is the same image."""
+    if commit is None:
+        return []
+    return [
+        *("--build-arg", f"REVISION={commit.revision}"),
+        *("--build-arg", f"SOURCE_DATE_EPOCH={commit.epoch}"),
+        *("--timestamp", str(commit.epoch)),
+    ]
+
+
 def build_image(
     project: Path, arch: str = HOST_ARCH, *, buildah: Buildah | None = None, echo: bool = False
 ) -> str:
-    """Build `project`'s image for `arch` from its Containerfile; returns the image's tag."""
+    """Build `project`'s image for `arch` from its Containerfile; returns the image's tag.
+
+    In a git repository the image carries the checked-out commit (commit_build_args); with
+    `echo`, says which commit, or that there is none."""
     if arch not in ARCHES:
         raise ValueError(f"arch must be one of {', '.join(ARCHES)}, not {arch!r}")
     buildah = buildah or Buildah()
     standin = ensure_standin(buildah, OfficialImage.pinned_in(project / "Containerfile"))
     tag = f"localhost/{project.name}:{arch}"
+    commit = source_commit(project)
+    if echo:
+        print(commit_message(project, commit), file=sys.stderr)
     buildah(
         "bud",
         *("--isolation", "chroot", "--layers", "--pull=never"),
@@ -115,10 +164,23 @@ def build_image(
         # buildah 1.28 leaves BUILDPLATFORM unset for a local base image when --platform names
         # another architecture, and then tries to pull; it is the machine's own platform anyway.
         *("--build-arg", f"BUILDPLATFORM=linux/{HOST_ARCH}"),
+        *commit_build_args(commit),
         *("--tag", tag, str(project)),
         echo=echo,
     )
     return tag
+
+
+def commit_message(project: Path, commit: SourceCommit | None) -> str:
+    if commit is None:
+        return (
+            f"{project} is not in a git repository with a commit: the image's revision is "
+            "'unknown' and its created time is now"
+        )
+    message = f"REVISION={commit.revision} SOURCE_DATE_EPOCH={commit.epoch} (the commit's time)"
+    if commit.dirty:
+        message += "; uncommitted changes, so the image is not the commit's"
+    return message
 
 
 def containerfile_arches(project: Path) -> list[str]:
