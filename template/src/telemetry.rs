@@ -184,13 +184,14 @@ pub async fn request_log(request: Request, next: Next) -> Response<axum::body::B
         let status = response.status().as_u16();
         let bytes = response.body().size_hint().exact();
         let latency_ms = milliseconds_to_the_microsecond(started.elapsed());
+        // The message as a plain field: a string, not a format string to run.
         tracing::info!(
+            message = "request",
             method = method.as_str(),
             path,
             status,
             latency_ms,
             bytes,
-            "request"
         );
         response
     };

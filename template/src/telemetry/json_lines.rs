@@ -23,7 +23,7 @@
 //! and writes each line on the serving thread. This layer renders span fields
 //! to JSON once and copies them into each line; `serde_json` writes the values.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -109,10 +109,29 @@ pub fn write_dropped_report(line: &mut Vec<u8>, dropped: u64) {
 /// `{"timestamp":"…Z","level":"…"`, the time in UTC to the microsecond.
 fn write_head(line: &mut Vec<u8>, now: SystemTime, level: Level) {
     let since_epoch = now.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let seconds = since_epoch.as_secs();
+    line.extend_from_slice(b"{\"timestamp\":\"");
+    line.extend_from_slice(&second_of(since_epoch.as_secs()));
+    push_padded(line, u64::from(since_epoch.subsec_micros()), 6);
+    line.extend_from_slice(b"Z\",\"level\":\"");
+    line.extend_from_slice(level.as_str().as_bytes());
+    line.push(b'"');
+}
+
+thread_local! {
+    /// The last second each thread wrote, formatted: most lines share theirs
+    /// with the line before.
+    static SECOND: Cell<(u64, [u8; 20])> = const { Cell::new((u64::MAX, [0; 20])) };
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.` of `seconds` after the epoch, in UTC.
+fn second_of(seconds: u64) -> [u8; 20] {
+    let (cached, text) = SECOND.get();
+    if cached == seconds {
+        return text;
+    }
     let (year, month, day) = civil_date(seconds / 86_400);
     let of_day = seconds % 86_400;
-    line.extend_from_slice(b"{\"timestamp\":\"");
+    let mut text = Vec::with_capacity(20);
     for (value, width, then) in [
         (year, 4, b'-'),
         (month, 2, b'-'),
@@ -120,14 +139,13 @@ fn write_head(line: &mut Vec<u8>, now: SystemTime, level: Level) {
         (of_day / 3600, 2, b':'),
         (of_day / 60 % 60, 2, b':'),
         (of_day % 60, 2, b'.'),
-        (u64::from(since_epoch.subsec_micros()), 6, b'Z'),
     ] {
-        push_padded(line, value, width);
-        line.push(then);
+        push_padded(&mut text, value, width);
+        text.push(then);
     }
-    line.extend_from_slice(b"\",\"level\":\"");
-    line.extend_from_slice(level.as_str().as_bytes());
-    line.push(b'"');
+    let text = text.try_into().unwrap_or([b'0'; 20]);
+    SECOND.set((seconds, text));
+    text
 }
 
 /// The last `width` (at most 20) decimal digits of `value`, zero-padded: the
@@ -329,30 +347,39 @@ enum Value<'a> {
 /// the shortest decimal that reads back as the same number for floats.
 fn write_member(out: &mut Vec<u8>, name: &str, value: Value<'_>) {
     out.push(b',');
-    if name
-        .bytes()
-        .all(|byte| byte.is_ascii_alphanumeric() || byte == b'_')
-    {
-        // A plain identifier, as almost every field name is: nothing to escape.
-        out.push(b'"');
-        out.extend_from_slice(name.as_bytes());
-        out.push(b'"');
-    } else {
-        // Writing into a Vec cannot fail.
-        let _ = serde_json::Serializer::new(&mut *out).serialize_str(name);
-    }
+    write_str(out, name);
     out.push(b':');
     let json = &mut serde_json::Serializer::new(&mut *out);
+    // Writing into a Vec cannot fail.
     let _ = match value {
-        // `%value` and `?value` fields, and the message, are strings.
+        // `%value` and `?value` fields, and a formatted message, are strings.
         Value::Debug(value) => json.collect_str(&format_args!("{value:?}")),
-        Value::Str(value) => json.serialize_str(value),
+        Value::Str(value) => {
+            write_str(out, value);
+            Ok(())
+        }
         Value::I64(value) => json.serialize_i64(value),
         Value::U64(value) => json.serialize_u64(value),
         // JSON has no NaN or infinity: serde_json writes null for them.
         Value::F64(value) => json.serialize_f64(value),
         Value::Bool(value) => json.serialize_bool(value),
     };
+}
+
+/// `"text"`: copied as it is when nothing in it needs escaping, as field names
+/// and most values do not (the same bytes `serde_json` would write, sooner);
+/// otherwise `serde_json` escapes it.
+fn write_str(out: &mut Vec<u8>, text: &str) {
+    if text
+        .bytes()
+        .all(|byte| byte >= 0x20 && byte != b'"' && byte != b'\\')
+    {
+        out.push(b'"');
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+    } else {
+        let _ = serde_json::Serializer::new(out).serialize_str(text);
+    }
 }
 
 #[cfg(test)]
@@ -403,6 +430,26 @@ mod tests {
         assert_eq!(parsed["tiny"], 1e-7);
         assert_eq!(parsed["nan"], serde_json::Value::Null);
         assert_eq!(parsed["yes"], true);
+    }
+
+    #[test]
+    fn strings_are_written_as_serde_json_writes_them() {
+        for text in [
+            "",
+            "request",
+            "/healthz",
+            "ä € 日本",
+            "a\"b",
+            "back\\slash",
+            "\u{1f}\n",
+        ] {
+            let mut ours = Vec::new();
+            write_str(&mut ours, text);
+            assert_eq!(
+                String::from_utf8(ours).unwrap(),
+                serde_json::to_string(text).unwrap()
+            );
+        }
     }
 
     #[test]
