@@ -21,8 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.service import service_env
-from tooling.loadtest import free_port
+from tests.service import running_service
 
 pytestmark = pytest.mark.slow
 
@@ -104,27 +103,13 @@ class Service:
 
 @contextlib.contextmanager
 def service_with_piped_stdout(binary: Path) -> Iterator[Service]:
-    port = free_port()
-    env = {
-        **service_env(port),
+    extra_env = {
         "APP_SHUTDOWN_DRAIN_SECS": str(DRAIN_SECS),
         "APP_SHUTDOWN_TIMEOUT_SECS": str(TIMEOUT_SECS),
     }
-    process = subprocess.Popen([binary], env=env, stdout=subprocess.PIPE)
-    service = Service(binary, process, port)
-    try:
-        deadline = time.monotonic() + 15
-        while True:
-            with contextlib.suppress(OSError):
-                if service.get(service.connect(), "/healthz") == 200:
-                    break
-            assert time.monotonic() < deadline, "the service did not start"
-            time.sleep(0.05)
-        yield service
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait()
+    with running_service([str(binary)], extra_env=extra_env) as running:
+        # Healthy once it answered one GET /healthz: that request is logged too.
+        yield Service(binary, running.process, running.port, requests=1)
 
 
 def request_lines(lines: list[dict]) -> list[dict]:
