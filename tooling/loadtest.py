@@ -14,7 +14,7 @@ import re
 import socket
 import subprocess
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,6 +62,12 @@ class Service:
         self.process.wait(timeout=10)
 
 
+def pinned_to(cpus: set[int] | None) -> Callable[[], None] | None:
+    """A `preexec_fn` that pins the child to `cpus` before exec, so that every thread it
+    starts inherits them; None leaves it unpinned."""
+    return (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
+
+
 def start(
     binary: Path, env: Mapping[str, str] | None = None, cpus: set[int] | None = None
 ) -> Service:
@@ -74,8 +80,7 @@ def start(
         [str(binary)],
         env=env,
         stdout=subprocess.DEVNULL,
-        # Pinned before exec, so that every thread the service starts inherits it.
-        preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
+        preexec_fn=pinned_to(cpus),
     )
     while not _healthz_answers_200(port):
         if process.poll() is not None or time.perf_counter() - started > STARTUP_TIMEOUT_SECONDS:
@@ -117,7 +122,7 @@ def run_wrk(
         capture_output=True,
         text=True,
         check=True,
-        preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
+        preexec_fn=pinned_to(cpus),
     ).stdout
 
 
