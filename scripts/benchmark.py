@@ -418,21 +418,16 @@ def measure_cpu(binaries: dict[str, Path], runs: int, seconds: int) -> dict[str,
                 )
             finally:
                 service.stop()
-    bare = statistics.median(s.microseconds_per_request for s in samples[BARE_AXUM, LOGS_OFF])
+    micros = {row: [s.microseconds_per_request for s in samples[row]] for row in rows}
+    bare = statistics.median(micros[BARE_AXUM, LOGS_OFF])
     return {
         "connections": CPU_CONNECTIONS,
         "rows": [
             {
                 "variant": label,
                 "log": log,
-                "microseconds": median_and_spread(
-                    [s.microseconds_per_request for s in samples[label, log]], digits=2
-                ),
-                "times_bare": round(
-                    statistics.median(s.microseconds_per_request for s in samples[label, log])
-                    / bare,
-                    2,
-                ),
+                "microseconds": median_and_spread(micros[label, log], digits=2),
+                "times_bare": round(statistics.median(micros[label, log]) / bare, 2),
                 "requests_per_second": median_and_spread(
                     [s.requests_per_second for s in samples[label, log]], digits=0
                 ),
