@@ -1,8 +1,10 @@
-"""The template's release history in a throwaway clone: 0.1.0 as released, the working tree next.
+"""The template's release history in a throwaway clone: the releases as released, the working
+tree next.
 
-This repository has no tags. The commit released as 0.1.0 is named once here; the version a
+This repository has no tags. The commits released are named once here (RELEASES); the version a
 fleet updates to is the working tree as it is now (uncommitted changes included), committed on
-top of it and tagged NEW_VERSION, so copier and cruft see a real two-release history.
+top of the last release and tagged NEW_VERSION, so copier, cruft and Renovate see a real
+history of several releases.
 """
 
 from __future__ import annotations
@@ -12,17 +14,23 @@ import shutil
 import subprocess
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from tooling.questions import REPO_ROOT
 from tooling.template_repo import copy_working_tree, git
 
-# Chosen as the last commit of 2026-11-28: its CHANGELOG's top entry is "0.1.0 (2026-11-28)"
-# with no "Unreleased" section, and the next commit starts the Unreleased entry.
-RELEASE_0_1_0 = "64f66e0173402fcd4cf7d29f96ce15f245bbb67c"
+# Each the commit whose CHANGELOG's top entry is that release with no "Unreleased" section above
+# it; the next commit starts the next Unreleased entry. Oldest first.
+RELEASES = {
+    "0.1.0": "64f66e0173402fcd4cf7d29f96ce15f245bbb67c",
+    "0.2.0": "796d552013ddb35ac27f9a0a9748a50b1e454a2f",
+}
+RELEASE_0_1_0 = RELEASES["0.1.0"]
 OLD_VERSION = "0.1.0"
-NEW_VERSION = "0.2.0"
+# The release the working tree becomes.
+NEW_VERSION = "0.3.0"
 WORKING_TREE = "(uncommitted changes in the working tree)"
 
 # `{% if ... %}name{% endif %}`: a file name that carries its condition (rendered: `name`).
@@ -30,34 +38,37 @@ CONDITIONAL_NAME = re.compile(r"\{%[^%]*%\}(.*?)\{%[^%]*%\}")
 
 
 class MissingRelease(RuntimeError):
-    """The released commit is not in this clone (a shallow clone, for example)."""
+    """A released commit is not in this clone (a shallow clone, for example)."""
 
 
-def require_release_commit() -> None:
-    found = subprocess.run(
-        ["git", "cat-file", "-e", f"{RELEASE_0_1_0}^{{commit}}"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        check=False,
-    )
-    if found.returncode != 0:
-        raise MissingRelease(
-            f"commit {RELEASE_0_1_0[:7]} (release {OLD_VERSION}) is not in {REPO_ROOT}: "
-            "a shallow clone lacks it; run `git fetch --unshallow`"
+def require_release_commits() -> None:
+    for version, commit in RELEASES.items():
+        found = subprocess.run(
+            ["git", "cat-file", "-e", f"{commit}^{{commit}}"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            check=False,
         )
+        if found.returncode != 0:
+            raise MissingRelease(
+                f"commit {commit[:7]} (release {version}) is not in {REPO_ROOT}: "
+                "a shallow clone lacks it; run `git fetch --unshallow`"
+            )
 
 
 def build_release_history(destination: Path) -> Path:
-    """Clone this repository to `destination`, tag 0.1.0 and commit the working tree as 0.2.0."""
-    require_release_commit()
+    """Clone this repository to `destination`, tag every release at its commit and commit the
+    working tree on top of the last one as NEW_VERSION."""
+    require_release_commits()
     subprocess.run(
         ["git", "clone", "--quiet", "--no-checkout", str(REPO_ROOT), str(destination)],
         check=True,
         capture_output=True,
     )
     git(destination, "remote", "remove", "origin")
-    git(destination, "checkout", "--quiet", "-B", "releases", RELEASE_0_1_0)
-    git(destination, "tag", OLD_VERSION)
+    for version, commit in RELEASES.items():
+        git(destination, "tag", version, commit)
+    git(destination, "checkout", "--quiet", "-B", "releases", list(RELEASES.values())[-1])
     git(destination, "rm", "-r", "--quiet", ".")
     # `git rm` leaves folders that held untracked files; start the new version from nothing.
     for leftover in destination.iterdir():
@@ -70,14 +81,19 @@ def build_release_history(destination: Path) -> Path:
     return destination
 
 
-def release_choices() -> dict[str, list[str]]:
-    """The questions with fixed choices as release 0.1.0 asked them."""
-    data = yaml.safe_load(git(REPO_ROOT, "show", f"{RELEASE_0_1_0}:copier.yml"))
+def release_choices(version: str = OLD_VERSION) -> dict[str, list[str]]:
+    """The questions with fixed choices as `version` asked them (their values, not titles)."""
+    data = yaml.safe_load(git(REPO_ROOT, "show", f"{RELEASES[version]}:copier.yml"))
     return {
-        name: [str(choice) for choice in spec["choices"]]
+        name: [str(choice) for choice in choice_values(spec["choices"])]
         for name, spec in data.items()
         if not name.startswith("_") and isinstance(spec, dict) and "choices" in spec
     }
+
+
+def choice_values(choices: list[Any] | dict[str, Any]) -> list[Any]:
+    """A question's values: a mapping of choices is title -> value."""
+    return list(choices.values()) if isinstance(choices, dict) else list(choices)
 
 
 def rendered_name(template_path: str) -> str:
