@@ -10,7 +10,7 @@ and write the tree copier writes.
 from __future__ import annotations
 
 import copy
-import re
+import shutil
 import subprocess
 import sys
 from functools import cache
@@ -323,28 +323,49 @@ def test_form_accepts_every_row_of_the_matrix():
     assert [verdict["errors"] for verdict in verdicts] == [[]] * len(BACKSTAGE_MATRIX)
 
 
-def test_answers_leave_no_file_of_an_unchosen_option_in_any_engine(tmp_path, published):
-    """deploy=none and ci=none: no chart and no CI file from copier, from cookiecutter with its
-    hook, or from Backstage's hook-less run; copier and the hook also leave no folder."""
-    [(project, answers)] = [
+def published_repository(workspace: Path, clone: Path) -> Path:
+    """What publishing pushes from `workspace`, as a clone of it: publish:github commits the
+    workspace with `git add .` (isomorphic-git), and git records files, never folders."""
+    git(workspace, "init", "--quiet", "--initial-branch=main")
+    git(workspace, "add", "--all")
+    git(workspace, "commit", "--quiet", "--message", "Initial commit")
+    git(workspace.parent, "clone", "--quiet", str(workspace), str(clone))
+    return clone
+
+
+def test_answers_leave_nothing_of_an_unchosen_option_in_any_engine(tmp_path, published):
+    """deploy=none and ci=none: no chart and no CI folder from copier, from cookiecutter with
+    its hook, or from Backstage as published. Backstage's workspace keeps the empty folders
+    cookiecutter creates (no hook runs there, and fs:delete cannot remove a folder: it deletes
+    what globby lists, files only); the repository it publishes has none of them."""
+    [(workspace, answers)] = [
         (project, answers)
         for (project, _), answers in zip(published, BACKSTAGE_MATRIX, strict=True)
         if answers.get("deploy") == "none" and answers.get("ci") == "none"
     ]
+    assert (workspace / "chart").is_dir() and (workspace / ".github").is_dir()
     hooked = cookiecutter_cli(tmp_path / "cookiecutter", answers)
     assert hooked.returncode == 0, hooked.stderr
     projects = {
         "copier": render_with_copier(tmp_path / "copier", answers),
         "cookiecutter": generated_project(tmp_path / "cookiecutter"),
-        "backstage": project,
+        "backstage": published_repository(
+            shutil.copytree(workspace, tmp_path / "workspace", symlinks=True),
+            tmp_path / "backstage",
+        ),
     }
+    folders = {}
     for engine, generated in projects.items():
-        files = [p.relative_to(generated).as_posix() for p in generated.rglob("*") if p.is_file()]
-        leftovers = [name for name in files if re.match(r"(chart|\.github|\.gitlab-ci)", name)]
-        assert leftovers == [], engine
-        if engine != "backstage":
-            assert not (generated / "chart").exists(), engine
-            assert not (generated / ".github").exists(), engine
+        assert not (generated / "chart").exists(), engine
+        assert not (generated / ".github").exists(), engine
+        assert not (generated / ".gitlab-ci.yml").exists(), engine
+        folders[engine] = sorted(
+            path.relative_to(generated).as_posix()
+            for path in generated.rglob("*")
+            if path.is_dir() and ".git" not in path.relative_to(generated).parts
+        )
+    assert folders["backstage"] == folders["copier"] == folders["cookiecutter"]
+    assert differences(projects["copier"], projects["backstage"]) == []
 
 
 def test_a_backstage_service_updates_with_copier_to_a_later_release(tmp_path):
