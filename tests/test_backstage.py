@@ -10,7 +10,9 @@ and write the tree copier writes.
 from __future__ import annotations
 
 import copy
-import re
+import shutil
+import subprocess
+import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -23,11 +25,22 @@ from tests.engines_cli import cookiecutter_cli, generated_project
 from tests.test_engines import TRICKY_ANSWERS
 from tests.test_validation import BAD_ANSWERS, GOOD_ANSWERS, answers_as_cookiecutter_gives_them
 from tests.trees import differences
-from tooling.backstage_template import TEMPLATE_YAML, render_template_yaml
+from tooling.backstage_template import (
+    TEMPLATE_URL_PARAMETER,
+    TEMPLATE_VERSION_PARAMETER,
+    TEMPLATE_YAML,
+    render_template_yaml,
+)
 from tooling.chart import backstage_entity_check
 from tooling.questions import choice_matrix, choices, combination_id, questions
 from tooling.render import render_with_copier
-from tooling.scaffolder import run_templates, validate_parameters, validate_with_templates
+from tooling.scaffolder import (
+    ENVIRONMENT,
+    run_templates,
+    validate_parameters,
+    validate_with_templates,
+)
+from tooling.template_repo import git, snapshot_template
 
 # Where Python's and ECMAScript's regular expressions, or their ideas of a number, a length or
 # whitespace, could part: each was checked against the hook, not assumed.
@@ -280,6 +293,12 @@ def test_backstage_writes_the_tree_copier_and_cookiecutter_write(tmp_path, publi
     # Through cookiecutter's command line, with its hooks: the same values another way.
     assert cookiecutter_cli(tmp_path / "cookiecutter", answers).returncode == 0
     assert differences(generated_project(tmp_path / "cookiecutter"), project) == []
+    # The answers copier records, and where the platform team says the template lives.
+    recorded = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
+    expected = yaml.safe_load((from_copier / ".copier-answers.yml").read_text(encoding="utf-8"))
+    source = {"_src_path": ENVIRONMENT[TEMPLATE_URL_PARAMETER]}
+    source["_commit"] = ENVIRONMENT[TEMPLATE_VERSION_PARAMETER]
+    assert recorded == {**expected, **source}
 
     assert result["registered"]["catalogInfoPath"] == "/catalog-info.yaml"
     assert [link["title"] for link in result["output"]["links"]] == [
@@ -304,25 +323,98 @@ def test_form_accepts_every_row_of_the_matrix():
     assert [verdict["errors"] for verdict in verdicts] == [[]] * len(BACKSTAGE_MATRIX)
 
 
-def test_answers_leave_no_file_of_an_unchosen_option_in_any_engine(tmp_path, published):
-    """deploy=none and ci=none: no chart and no CI file from copier, from cookiecutter with its
-    hook, or from Backstage's hook-less run; copier and the hook also leave no folder."""
-    [(project, answers)] = [
+def published_repository(workspace: Path, clone: Path) -> Path:
+    """What publishing pushes from `workspace`, as a clone of it: publish:github commits the
+    workspace with `git add .` (isomorphic-git), and git records files, never folders."""
+    git(workspace, "init", "--quiet", "--initial-branch=main")
+    git(workspace, "add", "--all")
+    git(workspace, "commit", "--quiet", "--message", "Initial commit")
+    git(workspace.parent, "clone", "--quiet", str(workspace), str(clone))
+    return clone
+
+
+def test_answers_leave_nothing_of_an_unchosen_option_in_any_engine(tmp_path, published):
+    """deploy=none and ci=none: no chart and no CI folder from copier, from cookiecutter with
+    its hook, or from Backstage as published. Backstage's workspace keeps the empty folders
+    cookiecutter creates (no hook runs there, and fs:delete cannot remove a folder: it deletes
+    what globby lists, files only); the repository it publishes has none of them."""
+    [(workspace, answers)] = [
         (project, answers)
         for (project, _), answers in zip(published, BACKSTAGE_MATRIX, strict=True)
         if answers.get("deploy") == "none" and answers.get("ci") == "none"
     ]
+    assert (workspace / "chart").is_dir() and (workspace / ".github").is_dir()
     hooked = cookiecutter_cli(tmp_path / "cookiecutter", answers)
     assert hooked.returncode == 0, hooked.stderr
     projects = {
         "copier": render_with_copier(tmp_path / "copier", answers),
         "cookiecutter": generated_project(tmp_path / "cookiecutter"),
-        "backstage": project,
+        "backstage": published_repository(
+            shutil.copytree(workspace, tmp_path / "workspace", symlinks=True),
+            tmp_path / "backstage",
+        ),
     }
+    folders = {}
     for engine, generated in projects.items():
-        files = [p.relative_to(generated).as_posix() for p in generated.rglob("*") if p.is_file()]
-        leftovers = [name for name in files if re.match(r"(chart|\.github|\.gitlab-ci)", name)]
-        assert leftovers == [], engine
-        if engine != "backstage":
-            assert not (generated / "chart").exists(), engine
-            assert not (generated / ".github").exists(), engine
+        assert not (generated / "chart").exists(), engine
+        assert not (generated / ".github").exists(), engine
+        assert not (generated / ".gitlab-ci.yml").exists(), engine
+        folders[engine] = sorted(
+            path.relative_to(generated).as_posix()
+            for path in generated.rglob("*")
+            if path.is_dir() and ".git" not in path.relative_to(generated).parts
+        )
+    assert folders["backstage"] == folders["copier"] == folders["cookiecutter"]
+    assert differences(projects["copier"], projects["backstage"]) == []
+
+
+def test_a_backstage_service_updates_with_copier_to_a_later_release(tmp_path):
+    """The service Backstage publishes records copier's answers, the template's git URL and the
+    release registered: `copier update` takes it to the next release without a conflict, and
+    its answers are the ones `copier copy` records for the same answers and release."""
+    template = snapshot_template(tmp_path / "template", tag="0.3.0")
+    readme = template / "template" / "README.md"
+    readme.write_text(readme.read_text(encoding="utf-8") + "\nAdded in 0.4.0.\n", "utf-8")
+    git(template, "commit", "--quiet", "--all", "--message", "a change for 0.4.0")
+    git(template, "tag", "0.4.0")
+    answers = {"project_slug": "svc-low", "http_port": "443", "allow_low_port": "true"}
+    environment = {
+        # A git URL copier fetches here; Renovate wants the https one a real host has.
+        TEMPLATE_URL_PARAMETER: f"git+{template.as_uri()}",
+        TEMPLATE_VERSION_PARAMETER: "0.3.0",
+    }
+    service = tmp_path / "published"
+    [run] = run_templates([(form_values(form_view(answers)), service)], environment=environment)
+    assert "error" not in run, run
+    git(service, "init", "--quiet", "--initial-branch=main")
+    git(service, "add", "--all")
+    git(service, "commit", "--quiet", "--message", "created by Backstage")
+
+    from_copier = tmp_path / "copier"
+    copier_copy = [sys.executable, "-m", "copier", "copy", "--defaults", "--quiet"]
+    data = [f"--data={name}={value}" for name, value in answers.items()]
+    run_copier = [
+        *copier_copy,
+        *data,
+        "--vcs-ref=0.3.0",
+        environment[TEMPLATE_URL_PARAMETER],
+        str(from_copier),
+    ]
+    subprocess.run(run_copier, check=True, capture_output=True)
+    recorded = yaml.safe_load((service / ".copier-answers.yml").read_text(encoding="utf-8"))
+    copier_recorded = from_copier / ".copier-answers.yml"
+    assert recorded == yaml.safe_load(copier_recorded.read_text(encoding="utf-8"))
+
+    update = [sys.executable, "-m", "copier", "update", "--defaults", "--trust", "--quiet"]
+    updated = subprocess.run(
+        [*update, "--vcs-ref=0.4.0"], cwd=service, capture_output=True, text=True, check=False
+    )
+    assert updated.returncode == 0, updated.stderr
+    assert "Added in 0.4.0." in (service / "README.md").read_text(encoding="utf-8")
+    changed = git(service, "status", "--porcelain").splitlines()
+    assert sorted(line[3:] for line in changed) == [".copier-answers.yml", "README.md"]
+    # Only those two changed (no .rej file); a conflict would have left markers in them.
+    assert "<<<<<<<" not in (service / "README.md").read_text(encoding="utf-8")
+    assert yaml.safe_load((service / ".copier-answers.yml").read_text("utf-8"))["_commit"] == (
+        "0.4.0"
+    )

@@ -24,9 +24,13 @@ from cookiecutter.prompt import prompt_for_config
 
 from hooks import pre_gen_project as hook
 from tooling.cookiecutter_json import COMPUTED, COOKIECUTTER_JSON, constants
-from tooling.questions import REPO_ROOT, questions
+from tooling.questions import COPIER_YML, REPO_ROOT, questions
 
 TEMPLATE_YAML = REPO_ROOT / "template.yaml"
+# The backend's `scaffolder.defaultEnvironment.parameters` that become the answers file's
+# `_src_path` and `_commit`: a template's steps cannot see where it was registered from.
+TEMPLATE_URL_PARAMETER = "rust_service_template_url"
+TEMPLATE_VERSION_PARAMETER = "rust_service_template_version"
 HEADER = "# Generated from copier.yml by scripts/sync_cookiecutter.py: do not edit by hand.\n"
 
 # Form pages (the questions of a rule between answers share a page: Backstage validates each
@@ -264,13 +268,19 @@ def cookiecutter_values() -> dict[str, Any]:
     """fetch:cookiecutter's `values`: every key of cookiecutter.json, as Backstage delivers it.
 
     Answers come from the form; computed values are cookiecutter's own expressions, which
-    Backstage passes through (its templating is `${{ }}`). An empty string would be dropped, so
-    `__answers` is an expression rendering empty; the project folder is the action's own.
+    Backstage passes through (its templating is `${{ }}`); the project folder is the action's
+    own. `__answers` names copier's answers file, which the template writes for cookiecutter
+    from these values and `_src_path` and `_commit` (raw: cookiecutter renders no `_` value),
+    so that `copier update` and Renovate can update the service.
     """
     values: dict[str, Any] = {name: f"${{{{ parameters.{name} }}}}" for name in questions()}
     computed = {name: value for name, value in COMPUTED.items() if name != "__project_folder"}
-    computed["__answers"] = "{{ '' }}"
-    return {**values, **computed, **constants()}
+    computed["__answers"] = yaml.safe_load(COPIER_YML.read_text(encoding="utf-8"))["_answers_file"]
+    source = {
+        "_src_path": f"${{{{ environment.parameters.{TEMPLATE_URL_PARAMETER} }}}}",
+        "_commit": f"${{{{ environment.parameters.{TEMPLATE_VERSION_PARAMETER} }}}}",
+    }
+    return {**values, **computed, **constants(), **source}
 
 
 def steps() -> list[dict[str, Any]]:

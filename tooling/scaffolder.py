@@ -14,7 +14,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tooling.backstage_template import TEMPLATE_YAML
+from tooling.backstage_template import (
+    TEMPLATE_URL_PARAMETER,
+    TEMPLATE_VERSION_PARAMETER,
+    TEMPLATE_YAML,
+)
 from tooling.questions import REPO_ROOT
 
 BACKSTAGE = REPO_ROOT / "tooling" / "backstage"
@@ -22,6 +26,12 @@ NODE = BACKSTAGE / "node_modules" / ".bin" / "node"
 SCAFFOLDER = BACKSTAGE / "scaffolder.mjs"
 # Where the form's last page publishes to; the local publishing step only records it.
 REPO_URL = "github.com?owner=example&repo=svc"
+# What a platform team puts in app-config's scaffolder.defaultEnvironment.parameters: where
+# the template lives and the release registered (README, "Create from Backstage").
+ENVIRONMENT = {
+    TEMPLATE_URL_PARAMETER: "https://github.com/example/rust-service-template.git",
+    TEMPLATE_VERSION_PARAMETER: "0.3.0",
+}
 
 
 def _scaffolder(*args: str | Path, data: Any) -> subprocess.CompletedProcess[str]:
@@ -63,13 +73,21 @@ def validate_with_templates(
 
 
 def run_templates(
-    runs: list[tuple[dict[str, Any], Path]], template: Path = TEMPLATE_YAML
+    runs: list[tuple[dict[str, Any], Path]],
+    template: Path = TEMPLATE_YAML,
+    environment: dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """Each (parameters, output) through Backstage's workflow runner, in one Node process;
-    publishing copies the workspace to `output`. Each result holds the template's `output`
-    and what the publishing and catalog steps got, or the step's `error` and the task's log."""
+    publishing copies the workspace to `output`. `environment` is the backend's
+    `scaffolder.defaultEnvironment.parameters`, ENVIRONMENT unless given. Each result holds the
+    template's `output` and what the publishing and catalog steps got, or the step's `error`
+    and the task's log."""
     data = [
-        {"parameters": {"repoUrl": REPO_URL, **parameters}, "output": str(output)}
+        {
+            "parameters": {"repoUrl": REPO_URL, **parameters},
+            "environment": ENVIRONMENT if environment is None else environment,
+            "output": str(output),
+        }
         for parameters, output in runs
     ]
     run = _scaffolder("run", template, data=data)

@@ -9,8 +9,9 @@
 //     the `jsonschema` package. Prints [{refused, errors: [{question, rule, message}]}]; the
 //     errors of every page are listed, not only the first refusing page's. With several
 //     templates, one such list per template.
-//   scaffolder.mjs run TEMPLATE < [{parameters, output}, ...]
-//     Runs the template's steps with NunjucksWorkflowRunner, once per entry. `publish:github`
+//   scaffolder.mjs run TEMPLATE < [{parameters, environment, output}, ...]
+//     Runs the template's steps with NunjucksWorkflowRunner, once per entry; `environment` is
+//     the backend's `scaffolder.defaultEnvironment.parameters` (app-config). `publish:github`
 //     is replaced by a step that copies the workspace to `output` (what a push would publish)
 //     and `catalog:register` by one that records its input; every other step is Backstage's.
 //     Prints [{output, published, registered} or {error, log}] in the same order.
@@ -101,25 +102,28 @@ async function runAll(runs) {
     level: "warn",
     transports: [new winston.transports.Console({ stderrLevels: ["error", "warn"] })],
   });
-  const runner = new NunjucksWorkflowRunner({
-    actionRegistry: {
-      get: async (id) => {
-        const action = actions.find((candidate) => candidate.id === id);
-        if (!action) throw new Error(`no action ${id} in this run`);
-        return action;
-      },
-    },
-    integrations,
-    workingDirectory: mkdtempSync(path.join(tmpdir(), "scaffolder-")),
-    logger,
-    // The backend's metrics service; nothing reads the figures here.
-    metrics: {
-      createCounter: () => ({ add() {} }),
-      createHistogram: () => ({ record() {} }),
-    },
-  });
   const results = [];
-  for (const { parameters, output } of runs) {
+  for (const { parameters, environment, output } of runs) {
+    const runner = new NunjucksWorkflowRunner({
+      actionRegistry: {
+        get: async (id) => {
+          const action = actions.find((candidate) => candidate.id === id);
+          if (!action) throw new Error(`no action ${id} in this run`);
+          return action;
+        },
+      },
+      integrations,
+      config: new ConfigReader({
+        scaffolder: { defaultEnvironment: { parameters: environment ?? {} } },
+      }),
+      workingDirectory: mkdtempSync(path.join(tmpdir(), "scaffolder-")),
+      logger,
+      // The backend's metrics service; nothing reads the figures here.
+      metrics: {
+        createCounter: () => ({ add() {} }),
+        createHistogram: () => ({ record() {} }),
+      },
+    });
     result = { published: null, registered: null };
     outputPath = output;
     const log = [];
