@@ -91,6 +91,13 @@ def test_readme_links_to_every_docs_page_and_every_link_resolves():
     assert sorted(pages - local - {"docs/index.md"}) == []
 
 
+def test_contributing_guide_links_resolve():
+    targets = LINK.findall((REPO_ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8"))
+
+    assert targets
+    assert [target for target in targets if not (REPO_ROOT / target).is_file()] == []
+
+
 def test_docs_build_strictly(tmp_path):
     built = mkdocs_build(REPO_ROOT / "mkdocs.yml", tmp_path / "site")
     assert built.returncode == 0, built.stderr
