@@ -38,7 +38,9 @@ resident memory idle and at its peak under load, requests per second and p50/p99
 
 Writes bench-results/latest.json and bench-results/latest.md and prints the Markdown.
 `--variants` builds and loads only the named size variants, without the reference, and writes
-bench-results/partial.json and partial.md instead.
+bench-results/partial.json and partial.md instead. Either way it then rewrites the docs page
+docs/measurements/results.md from the results files in bench-results/ (latest.json, then
+partial.json); `--page-only` rewrites that page from the files already there and measures nothing.
 """
 
 from __future__ import annotations
@@ -85,6 +87,12 @@ from tooling.sbom import embedded_dependencies
 from tooling.size_levers import LEVERS, MUSL_TARGET, Lever
 
 RESULTS_DIR = REPO_ROOT / "bench-results"
+RESULTS_PAGE = REPO_ROOT / "docs" / "measurements" / "results.md"
+# The results files the page shows, in this order, with what each holds.
+PAGE_SOURCES = {
+    "latest": "the last full run",
+    "partial": "the last run of chosen variants (`--variants`)",
+}
 MIB = 1024 * 1024
 PARTS = ("sizes", "breakdown", "levers", "builds", "cpu", "load")
 DEFAULTS = "defaults (z, unwind, mimalloc)"
@@ -627,6 +635,36 @@ def markdown(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def results_page(results_dir: Path) -> str:
+    """The docs page of every results file in `results_dir`, each as its Markdown tables."""
+    found = {
+        name: json.loads((results_dir / f"{name}.json").read_text(encoding="utf-8"))
+        for name in PAGE_SOURCES
+        if (results_dir / f"{name}.json").is_file()
+    }
+    if not found:
+        names = " or ".join(f"{name}.json" for name in PAGE_SOURCES)
+        raise FileNotFoundError(f"no {names} in {results_dir}")
+    lines = [
+        "# Results",
+        "",
+        "<!-- Written by scripts/benchmark.py from bench-results/: edit the script, not this page."
+        " -->",
+        "",
+        "The tables of the benchmark's results files, as `scripts/benchmark.py` writes them after "
+        "each run (`--page-only` rewrites this page from the files alone). What each row and "
+        "measure means, and what the figures say: [The benchmark](benchmark.md).",
+    ]
+    for name, results in found.items():
+        lines += ["", f"## `bench-results/{name}.json`: {PAGE_SOURCES[name]}", ""]
+        lines.append(markdown(results).rstrip("\n"))
+    return "\n".join(lines) + "\n"
+
+
+def write_results_page(results_dir: Path = RESULTS_DIR, page: Path = RESULTS_PAGE) -> None:
+    page.write_text(results_page(results_dir), encoding="utf-8")
+
+
 def parts(text: str) -> set[str]:
     chosen = {part.strip() for part in text.split(",")}
     if unknown := chosen - set(PARTS):
@@ -647,7 +685,16 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="repeats of each timed figure")
     parser.add_argument("--seconds", type=int, default=5, help="length of each wrk run")
     parser.add_argument("--skip-load", action="store_true", help="no wrk runs")
+    parser.add_argument(
+        "--page-only", action="store_true", help=f"only rewrite {RESULTS_PAGE.name} from results"
+    )
     args = parser.parse_args()
+    if args.page_only:
+        try:
+            write_results_page()
+        except FileNotFoundError as missing:
+            parser.exit(1, f"benchmark: {missing}; run the benchmark first\n")
+        return 0
     load = not args.skip_load and bool({"load", "levers", "cpu"} & args.only)
     if os.geteuid() != 0 or not shutil.which("buildah"):
         parser.error("the images are built with buildah as root: run bash scripts/bootstrap")
@@ -695,6 +742,7 @@ def main() -> int:
     (RESULTS_DIR / f"{name}.json").write_text(json.dumps(results, indent=2) + "\n", "utf-8")
     table = markdown(results)
     (RESULTS_DIR / f"{name}.md").write_text(table, encoding="utf-8")
+    write_results_page()
     print(table)
     return 0
 

@@ -15,6 +15,16 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.workflow_checks import (
+    action_pins,
+    actionlint,
+    check_jsonschema,
+    hardening_gaps,
+    linter_findings,
+    run,
+    workflows,
+    zizmor,
+)
 from tooling.cargo import make
 from tooling.questions import choice_matrix, combination_id
 from tooling.trivy import OFFLINE_FLAGS
@@ -28,40 +38,6 @@ RENOVATE_ROWS = [
     if answers["ci"] != "none" or answers["template_updates"] == "renovate"
 ]
 CI_FILES = [".github", ".gitlab-ci.yml", ".trivyignore.yaml"]
-
-USES = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<action>[^@\s]+)@(?P<ref>\S+)(?P<comment>.*)$")
-SHA = re.compile(r"[0-9a-f]{40}")
-VERSION_COMMENT = re.compile(r"^\s+#\s+v\d+\.\d+\.\d+(\s+# zizmor: ignore\[[a-z-]+\])?$")
-
-
-def run(*command: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(part) for part in command], capture_output=True, text=True, check=False
-    )
-
-
-def workflows(project: Path) -> list[Path]:
-    return sorted((project / ".github" / "workflows").glob("*.yml"))
-
-
-def actionlint(*files: Path) -> subprocess.CompletedProcess[str]:
-    # shellcheck on PATH makes actionlint check every `run:` script too.
-    return run("actionlint", "-no-color", *files)
-
-
-def zizmor(*files: Path) -> subprocess.CompletedProcess[str]:
-    # Offline: no GitHub API. The auditor persona is the strictest: even likely false positives
-    # count, so every suppression is a visible `# zizmor: ignore[...]` with its reason beside it.
-    return run(
-        *("zizmor", "--offline", "--persona", "auditor", "--no-config", "--color", "never"),
-        *files,
-    )
-
-
-def check_jsonschema(schema: str, *files: Path) -> subprocess.CompletedProcess[str]:
-    # GitLab's YAML may use tags such as !reference, which the transform resolves.
-    transform = ["--data-transform", "gitlab-ci"] if schema == "vendor.gitlab-ci" else []
-    return run("check-jsonschema", "--builtin-schema", schema, *transform, *files)
 
 
 def test_matrix_covers_every_ci_choice_and_update_mechanism():
@@ -100,13 +76,7 @@ def test_github_workflows_pass_actionlint_zizmor_and_schema(render, answers):
     files = workflows(render(answers))
     assert files
 
-    linted = actionlint(*files)
-    assert (linted.returncode, linted.stdout) == (0, ""), linted.stdout + linted.stderr
-    audited = zizmor(*files)
-    assert audited.returncode == 0, audited.stdout + audited.stderr
-    assert "No findings to report" in audited.stdout + audited.stderr
-    validated = check_jsonschema("vendor.github-workflows", *files)
-    assert validated.returncode == 0, validated.stdout + validated.stderr
+    assert linter_findings(*files) == []
 
 
 @pytest.mark.parametrize("answers", GITLAB_ROWS, ids=combination_id)
@@ -125,15 +95,7 @@ def test_renovate_config_matches_renovates_schema(render, answers):
 
 @pytest.mark.parametrize("answers", GITHUB_ROWS, ids=combination_id)
 def test_every_action_is_pinned_by_commit_with_its_version_in_a_comment(render, answers):
-    pins: dict[str, set[str]] = defaultdict(set)
-    for workflow in workflows(render(answers)):
-        for line in workflow.read_text(encoding="utf-8").splitlines():
-            if match := USES.match(line):
-                assert SHA.fullmatch(match["ref"]), line
-                assert VERSION_COMMENT.match(match["comment"]), line
-                # owner/repo: sub-actions such as codeql-action/upload-sarif share its pin.
-                repository = "/".join(match["action"].split("/")[:2])
-                pins[repository].add(match["ref"] + match["comment"])
+    pins = action_pins(*workflows(render(answers)))
     assert pins
     # One pin per action across all workflows, so one Renovate update moves them together.
     assert {action: len(refs) for action, refs in pins.items() if len(refs) > 1} == {}
@@ -142,16 +104,7 @@ def test_every_action_is_pinned_by_commit_with_its_version_in_a_comment(render, 
 @pytest.mark.parametrize("answers", GITHUB_ROWS, ids=combination_id)
 def test_workflows_grant_nothing_by_default_and_each_job_states_its_permissions(render, answers):
     for path in workflows(render(answers)):
-        workflow = yaml.safe_load(path.read_text(encoding="utf-8"))
-        triggers = workflow[True]  # PyYAML reads the key `on` as a boolean
-        assert "pull_request_target" not in triggers, path.name
-        assert workflow["permissions"] == {}, path.name
-        assert "concurrency" in workflow, path.name
-        for name, job in workflow["jobs"].items():
-            assert "permissions" in job, f"{path.name}: job {name}"
-            for step in job["steps"]:
-                if step.get("uses", "").startswith("actions/checkout@"):
-                    assert step["with"]["persist-credentials"] is False, f"{path.name}: {name}"
+        assert hardening_gaps(path) == [], path.name
 
 
 def test_ci_code_checks_are_the_makefile_targets_the_template_tests_run(render):
