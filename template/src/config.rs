@@ -17,7 +17,8 @@
 //!
 //! An empty value counts as unset, so `APP_UPSTREAM_URL=` in a deployment file
 //! means "no upstream" rather than an error. Any other `APP_*` variable is
-//! refused, so a misspelt name cannot be silently ignored.
+//! refused, so a misspelt name cannot be silently ignored, unless the service
+//! lists it as its own in `settings.rs` (the team's file, read here too).
 //!
 //! Port 0 (let the OS choose) is refused from the environment, where it would
 //! only hide a mistake, but the library API accepts it: tests build a
@@ -31,6 +32,8 @@ use std::time::Duration;
 
 use reqwest::Url;
 use tracing_subscriber::filter::Targets;
+
+use crate::settings::{self, Settings};
 
 /// Port used when `APP_PORT` is not set.
 pub const DEFAULT_PORT: u16 = {{ cookiecutter.http_port }};
@@ -89,6 +92,8 @@ pub struct Config {
     pub upstream_url: Option<Url>,
     /// PEM bundle of CA certificates trusted in addition to the built-in roots.
     pub extra_ca_file: Option<PathBuf>,
+    /// The service's own settings (`settings.rs`).
+    pub settings: Settings,
 }
 
 impl Default for Config {
@@ -106,6 +111,7 @@ impl Default for Config {
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             upstream_url: None,
             extra_ca_file: None,
+            settings: Settings::default(),
         }
     }
 }
@@ -140,7 +146,7 @@ impl Config {
     pub fn from_vars(vars: &[(String, String)]) -> Result<Self, ConfigError> {
         if let Some((name, _)) = vars
             .iter()
-            .find(|(name, _)| name.starts_with("APP_") && !VARIABLES.contains(&name.as_str()))
+            .find(|(name, _)| name.starts_with("APP_") && !is_known(name))
         {
             return Err(ConfigError::unknown(name));
         }
@@ -197,6 +203,7 @@ impl Config {
                 })
                 .transpose()?,
             extra_ca_file: get("APP_EXTRA_CA_FILE").map(PathBuf::from),
+            settings: Settings::from_lookup(&get)?,
         })
     }
 
@@ -235,7 +242,7 @@ impl ConfigError {
         Self {
             variable: name.to_owned(),
             value: None,
-            expected: format!("no such setting{hint}; known: {}", VARIABLES.join(", ")),
+            expected: format!("no such setting{hint}; known: {}", known().join(", ")),
         }
     }
 }
@@ -251,11 +258,24 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-/// The known variable closest to `name`, if it is a likely typo of it.
-fn did_you_mean(name: &str) -> Option<&'static str> {
+/// The template's variables, then the service's own (`settings::VARIABLES`).
+fn known() -> Vec<&'static str> {
     VARIABLES
         .iter()
-        .map(|known| (edit_distance(name, known), *known))
+        .chain(settings::VARIABLES)
+        .copied()
+        .collect()
+}
+
+fn is_known(name: &str) -> bool {
+    known().contains(&name)
+}
+
+/// The known variable closest to `name`, if it is a likely typo of it.
+fn did_you_mean(name: &str) -> Option<&'static str> {
+    known()
+        .into_iter()
+        .map(|known| (edit_distance(name, known), known))
         .filter(|(distance, _)| *distance <= 3)
         .min()
         .map(|(_, known)| known)
@@ -279,6 +299,24 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
+/// Reads the setting `name` through `get` with `parse`, which returns the
+/// "expected ..." text of its rule on failure; `default` when unset or empty.
+/// For the service's own settings (`settings.rs`), with the rules below.
+///
+/// # Errors
+///
+/// `name`, its value and its rule when `parse` refuses the value.
+pub fn setting<T>(
+    get: &dyn Fn(&str) -> Option<String>,
+    name: &str,
+    default: T,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Result<T, ConfigError> {
+    get(name).map_or(Ok(default), |value| {
+        parse(&value).map_err(|expected| ConfigError::new(name, &value, expected))
+    })
+}
+
 /// Parses `value` with `parse` when present, otherwise returns `default`.
 fn parse_or<T>(
     variable: &'static str,
@@ -291,7 +329,8 @@ fn parse_or<T>(
     })
 }
 
-// Each rule returns the "expected ..." text on failure.
+// Each rule returns the "expected ..." text on failure; `parse_secs`,
+// `parse_count` and `parse_url` are public for `settings.rs`.
 
 fn parse_host(value: &str) -> Result<IpAddr, String> {
     // An IP address, not a host name: binding must not depend on DNS.
@@ -307,14 +346,24 @@ fn parse_port(value: &str) -> Result<u16, String> {
     }
 }
 
-fn parse_secs(value: &str, min: u64, max: u64) -> Result<Duration, String> {
+/// Whole seconds from `min` to `max`.
+///
+/// # Errors
+///
+/// The rule, when `value` breaks it.
+pub fn parse_secs(value: &str, min: u64, max: u64) -> Result<Duration, String> {
     match value.parse::<u64>() {
         Ok(secs) if (min..=max).contains(&secs) => Ok(Duration::from_secs(secs)),
         _ => Err(format!("a whole number of seconds from {min} to {max}")),
     }
 }
 
-fn parse_count(value: &str, max: usize) -> Result<usize, String> {
+/// An integer from 1 to `max`.
+///
+/// # Errors
+///
+/// The rule, when `value` breaks it.
+pub fn parse_count(value: &str, max: usize) -> Result<usize, String> {
     match value.parse::<usize>() {
         Ok(count) if (1..=max).contains(&count) => Ok(count),
         _ => Err(format!("an integer from 1 to {max}")),
@@ -367,7 +416,12 @@ fn is_rust_path(value: &str) -> bool {
     })
 }
 
-fn parse_url(value: &str) -> Result<Url, String> {
+/// An absolute `http` or `https` URL.
+///
+/// # Errors
+///
+/// The rule, when `value` breaks it.
+pub fn parse_url(value: &str) -> Result<Url, String> {
     let rule = "an absolute http:// or https:// URL";
     match Url::parse(value) {
         Ok(url) if matches!(url.scheme(), "http" | "https") => Ok(url),
@@ -489,6 +543,22 @@ mod tests {
         assert!(error(&[("APP_COLOUR", "red")]).starts_with("APP_COLOUR: no such setting; known:"));
         // Other variables are not the service's business.
         assert!(config(&[("HOME", "/root"), ("PATH", "/bin")]).is_ok());
+    }
+
+    #[test]
+    fn the_services_own_variables_are_new_app_names() {
+        for name in settings::VARIABLES {
+            assert!(name.starts_with("APP_"), "{name}: start it with APP_");
+            assert!(
+                name.bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'),
+                "{name}: use A-Z, 0-9 and _"
+            );
+            assert!(
+                !VARIABLES.contains(name),
+                "{name} is the template's; choose another name"
+            );
+        }
     }
 
     #[test]

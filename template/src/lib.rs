@@ -17,6 +17,7 @@ pub use config::Config;
 // `api` existed, so a template update never edits the lines next to theirs.
 pub mod api;
 pub mod server;
+pub mod settings;
 
 /// Renders an error and all of its sources on one line (`outer: inner: root`).
 ///

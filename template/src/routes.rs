@@ -157,15 +157,18 @@ fn origin(url: &Url) -> String {
     )
 }
 
-/// An error answered as `{"error": "...", "request_id": "..."}`.
+/// An error answered as `{"error": "...", "request_id": "..."}`; the
+/// service's own handlers (`src/api.rs`) answer their errors with it too.
 #[derive(Debug)]
-struct ApiError {
+pub struct ApiError {
     status: StatusCode,
     message: String,
 }
 
 impl ApiError {
-    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+    /// An error answered with `status`; `message` is shown to the caller.
+    #[must_use]
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
         Self {
             status,
             message: message.into(),

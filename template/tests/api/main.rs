@@ -18,3 +18,7 @@ mod logs;
 mod metrics;
 mod startup;
 mod trace_context;
+
+// The tests of your own routes: tests/api/api.rs is yours, like src/api.rs
+// (`mod orders;` in it is tests/api/api/orders.rs).
+mod api;
