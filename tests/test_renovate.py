@@ -38,7 +38,8 @@ UNSAFE = "Template uses potentially unsafe feature: migrations"
 # renovate.json has, in the same place, so the update merges it as a change both sides made.
 EXTENDS_LINE = '  "extends": ["config:recommended"],\n'
 IGNORE_SCRIPTS_LINE = '  "ignoreScripts": false,\n'
-# A release after this one that has a migration of its own, for the checks of 0.3.0's services.
+# A release after this one, for the checks of 0.3.0's services: with a migration of its own, or
+# with none.
 LATER_VERSION = "0.3.1"
 
 
@@ -122,16 +123,18 @@ def template_state(service: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def add_release(template: Path, version: str, readme_title: str) -> None:
-    """Commit and tag a release on top of the history: a migration and a new README title."""
-    config = template / "copier.yml"
-    text = config.read_text(encoding="utf-8")
-    migration = (
-        f'  - version: "{version}"\n'
-        '    command: ["{{ _copier_python }}", "-c", "pass"]\n'
-        "    when: \"{{ _stage == 'after' }}\"\n"
-    )
-    config.write_text(text.replace("_migrations:\n", "_migrations:\n" + migration, 1))
+def add_release(template: Path, version: str, readme_title: str, migration: bool) -> None:
+    """Commit and tag a release on top of the history: a new README title and, if asked, a
+    migration (which makes copier ask for --trust)."""
+    if migration:
+        config = template / "copier.yml"
+        text = config.read_text(encoding="utf-8")
+        entry = (
+            f'  - version: "{version}"\n'
+            '    command: ["{{ _copier_python }}", "-c", "pass"]\n'
+            "    when: \"{{ _stage == 'after' }}\"\n"
+        )
+        config.write_text(text.replace("_migrations:\n", "_migrations:\n" + entry, 1))
     readme = template / "template" / "README.md"
     lines = readme.read_text(encoding="utf-8").splitlines(keepends=True)
     assert lines[0].startswith("# ")
@@ -145,14 +148,23 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_release_history(tmp_path_factory.mktemp("renovate-history") / "template")
 
 
+def later_history(history: Path, destination: Path, migration: bool) -> Path:
+    """A clone of `history` with a release after this one."""
+    subprocess.run(["git", "clone", "--quiet", str(history), str(destination)], check=True)
+    git(destination, "checkout", "--quiet", "-B", "releases", NEW_VERSION)
+    title = "# {{ cookiecutter.project_name }} (service)"
+    add_release(destination, LATER_VERSION, title, migration)
+    return destination
+
+
 @pytest.fixture(scope="module")
-def later_history(history: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The history with a release after this one, whose update needs --trust."""
-    template = tmp_path_factory.mktemp("renovate-later") / "template"
-    subprocess.run(["git", "clone", "--quiet", str(history), str(template)], check=True)
-    git(template, "checkout", "--quiet", "-B", "releases", NEW_VERSION)
-    add_release(template, LATER_VERSION, "# {{ cookiecutter.project_name }} (service)")
-    return template
+def later_with_migration(history: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return later_history(history, tmp_path_factory.mktemp("later-migration") / "template", True)
+
+
+@pytest.fixture(scope="module")
+def later_without_migration(history: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return later_history(history, tmp_path_factory.mktemp("later-plain") / "template", False)
 
 
 @pytest.fixture(scope="module", params=["0.1.0", "0.2.0"])
@@ -183,26 +195,31 @@ def test_the_service_renovate_updated_passes_make_check(self_hosted):
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
 
 
-def test_the_hosted_app_cannot_apply_a_release_with_migrations_and_says_so(history, tmp_path):
-    # A 0.1.0 service crosses 0.2.0's migrations: copier refuses without --trust, and Renovate
+@pytest.mark.parametrize("version", ["0.1.0", "0.2.0"])
+def test_the_hosted_app_cannot_apply_a_release_with_migrations_and_says_so(
+    history, tmp_path, version
+):
+    # Both cross a migration (0.2.0's, 0.3.0's): copier refuses without --trust, and Renovate
     # reports an artifact problem (its renovate/artifacts check goes red) on a pull request
     # whose only change is its own `#copier updated` line.
-    service = renovate(history, "0.1.0", tmp_path, HOSTED, [], False)
+    service = renovate(history, version, tmp_path, HOSTED, [], False)
     branch = service.branch
     assert [file for file, message in branch.artifact_errors if UNSAFE in message] == [
         ".copier-answers.yml"
     ]
     assert list(branch.files) == [".copier-answers.yml"]
     assert branch.files[".copier-answers.yml"].endswith("\n#copier updated")
-    assert answers(service.path)["_commit"] == "0.1.0"
+    assert answers(service.path)["_commit"] == version
 
 
-def test_the_hosted_app_applies_a_release_without_migrations(history, tmp_path):
-    # From 0.2.0 the update crosses no migration, so copier needs no --trust.
-    service = renovate(history, "0.2.0", tmp_path, HOSTED, natural_edits("0.2.0"), False)
+def test_the_hosted_app_applies_a_release_without_migrations(later_without_migration, tmp_path):
+    # Copier asks for --trust only when the update crosses a migration.
+    edits = natural_edits(NEW_VERSION)
+    service = renovate(later_without_migration, NEW_VERSION, tmp_path, HOSTED, edits, False)
     assert service.branch.artifact_errors == []
-    assert answers(service.path)["_commit"] == NEW_VERSION
+    assert answers(service.path)["_commit"] == LATER_VERSION
     assert find_conflicts(service.path) == {}
+    assert [edit.kind for edit in edits if not edit.survived(service.path)] == []
     assert template_state(service.path).returncode == 0
 
 
@@ -212,8 +229,8 @@ def test_without_the_repository_setting_no_trust_is_passed(history, tmp_path):
     assert answers(service.path)["_commit"] == "0.1.0"
 
 
-def test_an_update_the_hosted_app_could_not_run_fails_make_check(later_history, tmp_path):
-    service = renovate(later_history, NEW_VERSION, tmp_path, HOSTED, [], False)
+def test_an_update_the_hosted_app_could_not_run_fails_make_check(later_with_migration, tmp_path):
+    service = renovate(later_with_migration, NEW_VERSION, tmp_path, HOSTED, [], False)
     branch = service.branch
     assert branch.new_value == LATER_VERSION
     assert any(UNSAFE in message for _, message in branch.artifact_errors)
@@ -235,8 +252,10 @@ class RetitledReadme(TeamEdit):
         return ["README.md"]
 
 
-def test_a_conflict_is_reported_by_renovate_and_fails_make_check(later_history, tmp_path):
-    service = renovate(later_history, NEW_VERSION, tmp_path, SELF_HOSTED, [RetitledReadme()], False)
+def test_a_conflict_is_reported_by_renovate_and_fails_make_check(later_without_migration, tmp_path):
+    service = renovate(
+        later_without_migration, NEW_VERSION, tmp_path, SELF_HOSTED, [RetitledReadme()], False
+    )
     branch = service.branch
     assert branch.new_value == LATER_VERSION
     problems = [message for _, message in branch.artifact_errors]
