@@ -24,7 +24,7 @@ from cookiecutter.prompt import prompt_for_config
 
 from hooks import pre_gen_project as hook
 from tooling.cookiecutter_json import COMPUTED, COOKIECUTTER_JSON, constants
-from tooling.questions import COPIER_YML, REPO_ROOT, questions
+from tooling.questions import COPIER_YML, REPO_ROOT, choice_titles, choice_values, questions
 
 TEMPLATE_YAML = REPO_ROOT / "template.yaml"
 # The backend's `scaffolder.defaultEnvironment.parameters` that become the answers file's
@@ -220,8 +220,9 @@ def _property(name: str, spec: dict[str, Any], rules: list[dict[str, Any]]) -> d
         "default": _defaults()[name],
     }
     if "choices" in spec:
-        options = [str(choice) for choice in spec["choices"]]
-        schema["enum"] = options
+        schema["enum"] = [str(choice) for choice in choice_values(spec["choices"])]
+        # The form's labels (rjsf's enumNames); validation reads `enum` only.
+        schema["enumNames"] = choice_titles(spec["choices"])
     else:
         schema["allOf"] = rules
     return schema

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from tooling.questions import COPIER_YML, REPO_ROOT, questions
+from tooling.questions import COPIER_YML, REPO_ROOT, choice_values, questions
 
 COOKIECUTTER_JSON = REPO_ROOT / "cookiecutter.json"
 
@@ -81,7 +81,7 @@ def _derived(spec: dict[str, Any]) -> bool:
 def _cookiecutter_value(spec: dict[str, Any], names: list[str]) -> Any:
     default = spec.get("default")
     if "choices" in spec and not _derived(spec):
-        choices = [str(choice) for choice in spec["choices"]]
+        choices = [str(choice) for choice in choice_values(spec["choices"])]
         # Cookiecutter's default is the first choice.
         if choices[0] != str(default):
             raise ValueError(f"copier's default {default!r} must be the first choice")
@@ -97,7 +97,7 @@ def _cookiecutter_value(spec: dict[str, Any], names: list[str]) -> Any:
 
 def _prompt(spec: dict[str, Any]) -> str:
     if "choices" in spec and _derived(spec):
-        *others, last = [str(choice) for choice in spec["choices"]]
+        *others, last = [str(choice) for choice in choice_values(spec["choices"])]
         return f"{spec['help']} ({', '.join(others)} or {last})"
     return spec["help"]
 

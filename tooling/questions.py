@@ -24,9 +24,23 @@ def questions() -> dict[str, dict[str, Any]]:
     }
 
 
+def choice_values(choices: list[Any] | dict[str, Any]) -> list[Any]:
+    """A question's values: copier.yml gives them as title -> value (older releases: a list)."""
+    return list(choices.values()) if isinstance(choices, dict) else list(choices)
+
+
+def choice_titles(choices: list[Any] | dict[str, Any]) -> list[str]:
+    """What a form shows for each value: its title (older releases: the value itself)."""
+    return list(choices) if isinstance(choices, dict) else [str(choice) for choice in choices]
+
+
 def choices() -> dict[str, list[str]]:
-    """Every question that offers a fixed list, with its choices."""
-    return {name: list(spec["choices"]) for name, spec in questions().items() if "choices" in spec}
+    """Every question that offers a fixed list, with its choices' values."""
+    return {
+        name: choice_values(spec["choices"])
+        for name, spec in questions().items()
+        if "choices" in spec
+    }
 
 
 def choice_matrix(options: dict[str, list[str]] | None = None) -> list[dict[str, str]]:

@@ -14,11 +14,10 @@ import shutil
 import subprocess
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 import yaml
 
-from tooling.questions import REPO_ROOT
+from tooling.questions import REPO_ROOT, choice_values
 from tooling.template_repo import copy_working_tree, git
 
 # Each the commit whose CHANGELOG's top entry is that release with no "Unreleased" section above
@@ -89,11 +88,6 @@ def release_choices(version: str = OLD_VERSION) -> dict[str, list[str]]:
         for name, spec in data.items()
         if not name.startswith("_") and isinstance(spec, dict) and "choices" in spec
     }
-
-
-def choice_values(choices: list[Any] | dict[str, Any]) -> list[Any]:
-    """A question's values: a mapping of choices is title -> value."""
-    return list(choices.values()) if isinstance(choices, dict) else list(choices)
 
 
 def rendered_name(template_path: str) -> str:
