@@ -146,6 +146,69 @@ def lock_resolved(project: Path, result: subprocess.CompletedProcess[str]) -> No
     assert [package["name"] for package in lock["package"]] == ["svc"]
 
 
+ROUTES_0_1_0 = (
+    "use axum::routing::get;\nuse axum::{Json, Router};\nuse serde_json::json;\n\n"
+    "pub fn router(state: AppState) -> Router {\n    Router::new()\n"
+    '        .route("/healthz", get(healthz))\n        .with_state(state)\n}\n\n'
+    "/// Liveness.\nasync fn healthz() -> Json<serde_json::Value> {\n"
+    '    Json(json!({ "status": "ok" }))\n}\n'
+)
+TEAM_HANDLER = (
+    "/// The team's orders.\nasync fn orders() -> Json<serde_json::Value> {\n"
+    '    Json(json!({ "orders": [] }))\n}\n'
+)
+
+
+def handler_in_routes(project: Path) -> None:
+    (project / "src").mkdir()
+    routes = ROUTES_0_1_0.replace(
+        "        .with_state(state)\n",
+        '        .route("/orders", get(orders))\n        .with_state(state)\n',
+    )
+    (project / "src" / "routes.rs").write_text(routes + "\n" + TEAM_HANDLER)
+
+
+def handler_moved(project: Path, result: subprocess.CompletedProcess[str]) -> None:
+    assert (project / "src" / "routes.rs").read_text() == ROUTES_0_1_0
+    api = (project / "src" / "api.rs").read_text()
+    assert TEAM_HANDLER in api
+    assert '    Router::new().route("/orders", get(orders))\n' in api
+    staged = subprocess.run(
+        ["git", "diff", "--cached", "--name-only"], cwd=project, capture_output=True, text=True
+    )
+    assert staged.stdout.split() == ["src/api.rs", "src/routes.rs"]
+
+
+def setting_in_0_1_0_config(project: Path) -> None:
+    (project / "src").mkdir()
+    (project / "src" / "config.rs").write_text(
+        "//! | `APP_HOST` | `0.0.0.0` | an IP address |\n"
+        'fn read() {\n    get("APP_HOST");\n    get("APP_PAGE_SIZE");\n}\n'
+    )
+
+
+def stopped_naming_the_setting(project: Path, result: subprocess.CompletedProcess[str]) -> None:
+    assert result.returncode == 1
+    assert result.stderr.startswith(
+        "template update stopped: src/config.rs reads this service's own APP_PAGE_SIZE,"
+    )
+    assert len(result.stderr.splitlines()) == 1
+
+
+def team_module_in_conflict(project: Path) -> None:
+    (project / "tests" / "api").mkdir(parents=True)
+    (project / "tests" / "api" / "main.rs").write_text(
+        "mod shutdown;\nmod tls;\n"
+        + conflict("mod warmup;\n", "\n// The template's runtime tests.\nmod limits;\n")
+    )
+
+
+def team_module_first(project: Path, result: subprocess.CompletedProcess[str]) -> None:
+    assert (project / "tests" / "api" / "main.rs").read_text() == (
+        "mod shutdown;\nmod tls;\nmod warmup;\n\n// The template's runtime tests.\nmod limits;\n"
+    )
+
+
 # Script -> (the situation it exists for, what it must leave), for every migration.
 CASES = {
     "reqwest_0_13_features.py": (reqwest_012, reqwest_renamed),
@@ -153,6 +216,9 @@ CASES = {
     "cargo_default_features.py": (default_features_in_conflict, default_features_merged),
     "request_timeout_default.py": (timeout_table_in_conflict, timeout_table_taken),
     "cargo_lock_from_template.py": (lock_in_conflict, lock_resolved),
+    "team_routes_to_api.py": (handler_in_routes, handler_moved),
+    "team_settings_check.py": (setting_in_0_1_0_config, stopped_naming_the_setting),
+    "team_test_modules.py": (team_module_in_conflict, team_module_first),
 }
 
 
@@ -167,6 +233,6 @@ def test_migration_does_its_job_with_only_copier_installed(renovate_python, tmp_
     result = run_migration(renovate_python, script, project)
 
     assert "Traceback" not in result.stderr, result.stderr
-    if script != "new_module_names.py":
+    if script not in ("new_module_names.py", "team_settings_check.py"):
         assert result.returncode == 0, result.stdout + result.stderr
     check(project, result)
