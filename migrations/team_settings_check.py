@@ -42,12 +42,12 @@ def main() -> int:
     found = own_settings(config.read_text(encoding="utf-8")) if config.is_file() else []
     if not found:
         return 0
-    names = ", ".join(found)
+    names, them = ", ".join(found), "it" if len(found) == 1 else "them"
     print(
         f"template update stopped: src/config.rs reads this service's own {names}, and the "
-        "template rewrote that file since 0.1.0; move them to a module of your own (read with "
-        "std::env::var), commit, and update again, then add them to config::VARIABLES, which "
-        "refuses unknown APP_* names",
+        f"template rewrote that file since 0.1.0; move {them} to a module of your own (read "
+        f"with std::env::var), commit, and update again, then add {them} to config::VARIABLES, "
+        "which refuses unknown APP_* names",
         file=sys.stderr,
     )
     return 1

@@ -119,15 +119,24 @@ def plan_fleet(size: int, seed: int, release: str) -> list[ServicePlan]:
         engine = "cruft" if index % CRUFT_EVERY == CRUFT_EVERY - 1 else "copier"
         plans.append(ServicePlan(index, answers["project_slug"], engine, answers, [], release))
         plans[-1].edits = choose_edits(rng, answers, release)
+    # Every edit is made at least once; one that no check stops, in a service whose update no
+    # check stops, so that it is merged.
+    merged = [plan for plan in plans if not stopped_by_a_check(plan)]
     for kind in CATALOGUE:
-        if any(isinstance(edit, kind) for plan in plans for edit in plan.edits):
+        pool = plans if release in kind.stops_update_from else merged
+        if any(isinstance(edit, kind) for plan in pool for edit in plan.edits):
             continue
-        takers = [plan for plan in plans if kind.made_at(plan.answers, release)]
+        takers = [plan for plan in pool if kind.made_at(plan.answers, release)]
         if takers:
             taker = takers[CATALOGUE.index(kind) % len(takers)]
             rng = random.Random(f"{seed}/{release}/{taker.index}/{kind.kind}")
             taker.edits.append(kind.choose(rng, taker.answers))
     return plans
+
+
+def stopped_by_a_check(plan: ServicePlan) -> bool:
+    """An edit of the plan makes a migration's check stop its update (by design)."""
+    return any(plan.release in edit.stops_update_from for edit in plan.edits)
 
 
 def run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:

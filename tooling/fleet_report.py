@@ -88,7 +88,9 @@ def summary(fleet: FleetResult) -> dict[str, Any]:
             service.update_exit_code != 0 and not service.stopped for service in services
         ),
         "update_stopped": sum(bool(service.stopped) for service in services),
-        "no_conflict": sum(not service.conflicts for service in services),
+        "no_conflict": sum(
+            not service.conflicts and service.update_exit_code == 0 for service in services
+        ),
         "only_lock_conflict": sum(
             bool(service.conflicts) and not service.blocking_conflicts() for service in services
         ),

@@ -54,6 +54,11 @@ class TeamEdit:
     changes_dependencies: ClassVar[bool] = False
     # The releases whose services a team makes this edit in.
     releases: ClassVar[tuple[str, ...]] = ("0.1.0", "0.2.0")
+    # The share of services whose team makes it.
+    share: ClassVar[float] = 0.5
+    # Releases from which a service with this edit has its update stopped by a migration's
+    # check (one line, nothing changed): the edit is never merged from there.
+    stops_update_from: ClassVar[tuple[str, ...]] = ()
 
     @staticmethod
     def applies_to(answers: dict[str, Any]) -> bool:
@@ -605,6 +610,10 @@ class ConfigSetting(TeamEdit):
     largest: int = 1000
     kind: ClassVar[str] = "config_setting"
     summary: ClassVar[str] = "setting added in src/config.rs"
+    # Rarer than a route; and a 0.1.0 service with one stops its update (team_settings_check),
+    # so at one in two most of a 0.1.0 fleet would measure nothing else.
+    share: ClassVar[float] = 0.2
+    stops_update_from: ClassVar[tuple[str, ...]] = ("0.1.0",)
 
     @classmethod
     def choose(cls, rng: random.Random, answers: dict[str, Any]) -> TeamEdit:
@@ -774,10 +783,10 @@ EDIT_KINDS = {edit.kind: edit for edit in CATALOGUE}
 
 
 def choose_edits(rng: random.Random, answers: dict[str, Any], release: str) -> list[TeamEdit]:
-    """About half of the edits a service of `release` with these answers invites, at least
-    two."""
+    """Each edit a service of `release` with these answers invites, with its share (about half
+    of them), at least two."""
     possible = [edit for edit in CATALOGUE if edit.made_at(answers, release)]
-    chosen = [edit for edit in possible if rng.random() < 0.5]
+    chosen = [edit for edit in possible if rng.random() < edit.share]
     for extra in rng.sample(possible, len(possible)):
         if len(chosen) >= 2:
             break
