@@ -5,8 +5,9 @@ takes both sides' changes.
 of its own there changed the same line, which no line-based merge can combine. The merge is
 simple on the list itself: the template's list, without what the team removed from 0.1.0's, plus
 what the team added. 0.1.0's list follows from the `allocator` answer (`["mimalloc"]` or `[]`).
-Only a conflict whose team side is that one line is resolved; the line is rewritten with
-tomlkit's own rendering of the array. Runs before cargo_lock_from_template.py, whose
+Only a conflict whose team side is that one line is resolved; the line is rewritten as
+Cargo.toml writes arrays (`["a", "b"]`), with the standard library only (toml_arrays.py), as
+Renovate's copier has no other packages than its own. Runs before cargo_lock_from_template.py, whose
 `cargo update` needs a manifest without conflicts. Cruft users run it by hand after `cruft
 update` (CHANGELOG); the answer then comes from `.cruft.json`.
 """
@@ -20,19 +21,14 @@ import sys
 from pathlib import Path
 
 import yaml
-
-try:
-    import tomlkit
-except ImportError:
-    sys.exit("migration needs tomlkit in copier's environment: pipx inject copier tomlkit")
-
 from conflict_blocks import resolve_blocks
+from toml_arrays import parse_array, render_array
 
 DEFAULT_LINE = re.compile(r"^default = \[.*\]$")
 
 
 def features(line: str) -> list[str]:
-    return [str(name) for name in tomlkit.parse(line)["default"]]
+    return parse_array(line.split("=", 1)[1])
 
 
 def merged(base: list[str], team: list[str], template: list[str]) -> list[str]:
@@ -50,9 +46,8 @@ def resolve(text: str, base: list[str]) -> str:
             and DEFAULT_LINE.match(template[0].rstrip("\n"))
         ):
             return None
-        array = tomlkit.array()
-        array.extend(merged(base, features(team[0]), features(template[0])))
-        return [f"default = {array.as_string()}\n", *template[1:]]
+        array = render_array(merged(base, features(team[0]), features(template[0])))
+        return [f"default = {array}\n", *template[1:]]
 
     return resolve_blocks(text, default_line)
 

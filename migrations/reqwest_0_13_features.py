@@ -2,11 +2,11 @@
 
 A 3-way merge updates the template's own reqwest line, but not the team's lines that name
 reqwest features, such as `tls = ["reqwest/rustls-tls"]` in `[features]`; with reqwest 0.13
-those stop resolving. This rewrites every such name with tomlkit, which keeps the file's
-formatting and comments, and leaves everything else alone. Safe to run more than once.
+those stop resolving. This rewrites every such name where it stands (toml_arrays.py), keeping
+the file's formatting and comments, and leaves everything else alone. Safe to run more than once.
 
 Runs from copier.yml's `_migrations` (hence `copier update --trust`), in the service's folder,
-with copier's Python, which needs tomlkit (`pipx inject copier tomlkit`).
+with copier's Python: the standard library and copier's own dependencies are all it needs.
 """
 
 from __future__ import annotations
@@ -14,10 +14,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-try:
-    import tomlkit
-except ImportError:
-    sys.exit("migration needs tomlkit in copier's environment: pipx inject copier tomlkit")
+from toml_arrays import Array, NotSimple, arrays, rewrite
 
 # reqwest 0.13 dropped the root-store features and renamed rustls-tls; the template's policy is
 # rustls with the ring provider chosen by the service, so every rustls variant becomes this.
@@ -33,50 +30,62 @@ RENAMED = {
 }
 
 
-def renamed(features: list[str], prefix: str = "") -> list[str]:
-    """Features with 0.12 names replaced, order kept, duplicates dropped."""
-    result: list[str] = []
+def renamed(features: list[str], prefix: str = "") -> list[str | None]:
+    """Each feature with its 0.12 name replaced (None: a duplicate of an earlier one, dropped)."""
+    result: list[str | None] = []
     for feature in features:
-        name = feature.removeprefix(prefix)
-        new = prefix + RENAMED.get(name, name) if feature.startswith(prefix) else feature
-        if new not in result:
-            result.append(new)
+        name = feature[len(prefix) :] if feature.startswith(prefix) else None
+        new = prefix + RENAMED.get(name, name) if name is not None else feature
+        result.append(None if new in result else new)
     return result
 
 
-def rewrite_array(array, new_items: list[str]) -> bool:
-    """Replace an array's items in place (tomlkit keeps its comments and layout)."""
-    if list(array) == new_items:
-        return False
-    array.clear()
-    array.extend(new_items)
-    return True
+def reqwest_features(array: Array) -> bool:
+    """reqwest's own `features = [...]`, inline or in a `[dependencies.reqwest]` table."""
+    return (array.table, array.key) in {
+        ("dependencies", "reqwest.features"),
+        ("dependencies.reqwest", "features"),
+    }
 
 
-def migrate(manifest: tomlkit.TOMLDocument) -> bool:
-    changed = False
-    reqwest = manifest.get("dependencies", {}).get("reqwest")
-    if isinstance(reqwest, dict) and "features" in reqwest:
-        changed |= rewrite_array(reqwest["features"], renamed(list(reqwest["features"])))
-    for name, enables in manifest.get("features", {}).items():
-        new = renamed(list(enables), prefix="reqwest/")
-        new = renamed(new, prefix="reqwest?/")
-        if rewrite_array(manifest["features"][name], new):
-            changed = True
-    return changed
+def migrate(text: str) -> str:
+    # Rewriting moves what follows: the last array first, so the others keep their offsets.
+    for array in reversed(list(arrays(text))):
+        values = [item.value for item in array.items]
+        if reqwest_features(array):
+            new = renamed(values)
+        elif array.table == "features":
+            new = renamed_in_features(values)
+        else:
+            continue
+        if new != values:
+            text = rewrite(text, array, new)
+    return text
+
+
+def renamed_in_features(values: list[str]) -> list[str | None]:
+    """A `[features]` list: its `reqwest/...` and `reqwest?/...` names."""
+    new = renamed(values, prefix="reqwest/")
+    kept = [value for value in new if value is not None]
+    weak = iter(renamed(kept, prefix="reqwest?/"))
+    return [None if value is None else next(weak) for value in new]
 
 
 def main() -> int:
     path = Path("Cargo.toml")
-    try:
-        manifest = tomlkit.parse(path.read_text(encoding="utf-8"))
-    except tomlkit.exceptions.ParseError as error:
-        # Most likely the update's conflict markers: leave them for the team to resolve.
-        print(f"migration skipped: Cargo.toml does not parse ({error}); after resolving the")
-        print("conflicts, run the template's migrations/reqwest_0_13_features.py in this folder")
+    text = path.read_text(encoding="utf-8")
+    if "<<<<<<< " in text:
+        # The update's conflict markers: leave them for the team to resolve.
+        print("migration skipped: Cargo.toml is in conflict; after resolving it, run the")
+        print("template's migrations/reqwest_0_13_features.py in this folder")
         return 0
-    if migrate(manifest):
-        path.write_text(tomlkit.dumps(manifest), encoding="utf-8")
+    try:
+        migrated = migrate(text)
+    except NotSimple as error:
+        print(f"migration skipped: Cargo.toml has {error}; rename reqwest 0.12 features by hand")
+        return 0
+    if migrated != text:
+        path.write_text(migrated, encoding="utf-8")
         print("migration: renamed reqwest 0.12 features in Cargo.toml")
     return 0
 

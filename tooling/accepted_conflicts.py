@@ -1,4 +1,5 @@
-"""The conflicts a fleet update from 0.1.0 is known to leave, each with its cause: the one list.
+"""The conflicts a fleet update from an earlier release (0.1.0 or 0.2.0) is known to leave, each
+with its cause: the one list.
 
 Keyed by (file, team edit) as the fleet report names them; "(touched)" marks a file the edit
 changed without writing lines of its own into the conflict (the lock cargo rewrote). The fleet
@@ -22,6 +23,17 @@ removed each:
 - `src/config.rs` and `README.md` / config_default: `DEFAULT_REQUEST_TIMEOUT` stays where 0.1.0
   had it; the rewritten settings tables take the team's value through the
   request_timeout_default.py migration.
+
+Measured again from 0.1.0 and from 0.2.0 to 0.3.0 with the edits 0.1.0's code invited, and
+kept empty by 0.3.0's migrations:
+
+- `src/routes.rs` / routes_handler: a handler written below a template handler 0.2.0 rewrote.
+  team_routes_to_api.py moves the team's handlers and their routes to src/api.rs first (one
+  that uses routes.rs's private items stops the update with one line).
+- `src/config.rs` / config_setting: a 0.1.0 team's setting (table row, rule, read) against the
+  rewritten file. team_settings_check.py stops the update with one line before the merge.
+- `tests/api/main.rs` / team_test: a team test module sorting after `tls` against 0.2.0's
+  block appended there; team_test_modules.py keeps it in the team's list.
 
 Cruft runs no migrations; the fleet runs the release's scripts by hand for cruft services, as
 CHANGELOG asks of their teams.

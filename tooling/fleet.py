@@ -1,11 +1,14 @@
-"""A fleet of services generated at release 0.1.0, edited by their teams, updated to the new one.
+"""A fleet of services generated at an earlier release, edited by their teams, updated to the
+new one.
 
 What a platform team lives through at each release: services generated months apart with
 different answers, some with copier and some with cruft, each edited by its team, all updated
 to the new version. For every service the simulation records which edits survived, which files
 the merge left in conflict (and whose edit met which template change there), and, for some,
-whether the updated service passes `make check`. `scripts/fleet_update.py` runs it and writes
-the report (tooling/fleet_report.py); tests/test_fleet_update.py runs a small fleet.
+whether the updated service passes `make check`. A fleet starts from one release (0.1.0 or
+0.2.0); fleets from several share one template history. `scripts/fleet_update.py` runs them and
+writes the reports (tooling/fleet_report.py); tests/test_fleet_update.py runs a small fleet from
+each release.
 """
 
 from __future__ import annotations
@@ -29,7 +32,6 @@ from tooling.cargo import cargo, make
 from tooling.questions import choice_matrix
 from tooling.release_history import (
     NEW_VERSION,
-    OLD_VERSION,
     build_release_history,
     release_choices,
 )
@@ -37,6 +39,8 @@ from tooling.team_edits import CATALOGUE, TeamEdit, choose_edits
 from tooling.template_repo import git
 
 CONFLICT_MARKER = re.compile(r"^(<<<<<<<|=======|>>>>>>>)( |$)")
+# How a migration's check begins the one line with which it stops an update, changing nothing.
+STOPPED = "template update stopped: "
 # Every third service is made with cruft, the rest with copier.
 CRUFT_EVERY = 3
 # `git status --porcelain` codes of paths a merge left unmerged.
@@ -74,6 +78,8 @@ class ServicePlan:
     engine: str
     answers: dict[str, Any]
     edits: list[TeamEdit]
+    # The release the service is generated at.
+    release: str = "0.1.0"
 
 
 def free_text_answers(rng: random.Random, index: int) -> dict[str, Any]:
@@ -101,26 +107,36 @@ def free_text_answers(rng: random.Random, index: int) -> dict[str, Any]:
     return answers
 
 
-def plan_fleet(size: int, seed: int) -> list[ServicePlan]:
-    """`size` services cycling through the pairwise matrix of 0.1.0's choices, with seeded free
-    text and edits; every edit of the catalogue is made in at least one service it applies to."""
-    matrix = choice_matrix(release_choices())
+def plan_fleet(size: int, seed: int, release: str) -> list[ServicePlan]:
+    """`size` services cycling through the pairwise matrix of `release`'s choices, with seeded
+    free text and edits; every edit of the catalogue that a service of `release` can make is
+    made in at least one service it applies to."""
+    matrix = choice_matrix(release_choices(release))
     plans = []
     for index in range(size):
-        rng = random.Random(f"{seed}/{index}")
+        rng = random.Random(f"{seed}/{release}/{index}")
         answers = {**matrix[index % len(matrix)], **free_text_answers(rng, index)}
         engine = "cruft" if index % CRUFT_EVERY == CRUFT_EVERY - 1 else "copier"
-        plans.append(ServicePlan(index, answers["project_slug"], engine, answers, []))
-        plans[-1].edits = choose_edits(rng, answers)
+        plans.append(ServicePlan(index, answers["project_slug"], engine, answers, [], release))
+        plans[-1].edits = choose_edits(rng, answers, release)
+    # Every edit is made at least once; one that no check stops, in a service whose update no
+    # check stops, so that it is merged.
+    merged = [plan for plan in plans if not stopped_by_a_check(plan)]
     for kind in CATALOGUE:
-        if any(isinstance(edit, kind) for plan in plans for edit in plan.edits):
+        pool = plans if release in kind.stops_update_from else merged
+        if any(isinstance(edit, kind) for plan in pool for edit in plan.edits):
             continue
-        takers = [plan for plan in plans if kind.applies_to(plan.answers)]
+        takers = [plan for plan in pool if kind.made_at(plan.answers, release)]
         if takers:
             taker = takers[CATALOGUE.index(kind) % len(takers)]
-            rng = random.Random(f"{seed}/{taker.index}/{kind.kind}")
+            rng = random.Random(f"{seed}/{release}/{taker.index}/{kind.kind}")
             taker.edits.append(kind.choose(rng, taker.answers))
     return plans
+
+
+def stopped_by_a_check(plan: ServicePlan) -> bool:
+    """An edit of the plan makes a migration's check stop its update (by design)."""
+    return any(plan.release in edit.stops_update_from for edit in plan.edits)
 
 
 def run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -128,24 +144,24 @@ def run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def generate(plan: ServicePlan, template: Path, services: Path) -> Path:
-    """The service as its team generated it at 0.1.0, committed."""
+    """The service as its team generated it at its plan's release, committed."""
     project = services / plan.slug
     if plan.engine == "copier":
         data = services / f"{plan.slug}.answers.yml"
         data.write_text(yaml.safe_dump(plan.answers, allow_unicode=True), encoding="utf-8")
         command = [sys.executable, "-m", "copier", "copy", "--quiet", "--defaults"]
-        command += ["--vcs-ref", OLD_VERSION, "--data-file", str(data), str(template)]
+        command += ["--vcs-ref", plan.release, "--data-file", str(data), str(template)]
         result = run([*command, str(project)], services)
     else:
         command = [sys.executable, "-m", "cruft", "create", "--no-input", "--checkout"]
-        command += [OLD_VERSION, "--output-dir", str(services)]
+        command += [plan.release, "--output-dir", str(services)]
         command += ["--extra-context", json.dumps(plan.answers), str(template)]
         result = run(command, services)
     if result.returncode != 0 or not project.is_dir():
         raise RuntimeError(f"{plan.engine} could not generate {plan.slug}:\n{result.stderr}")
     git(project, "init", "--quiet", "--initial-branch=main")
     git(project, "add", "--all")
-    git(project, "commit", "--quiet", "--message", f"Generate from the template {OLD_VERSION}")
+    git(project, "commit", "--quiet", "--message", f"Generate from the template {plan.release}")
     return project
 
 
@@ -175,16 +191,19 @@ def update(
     command += ["--checkout", NEW_VERSION]
     if template is None:
         return run(command, project)
-    steps = [*release_migrations(template, "before"), command]
-    steps += release_migrations(template, "after")
+    before = release_migrations(template, "before", plan.release)
+    after = release_migrations(template, "after", plan.release)
+    # cruft refuses a dirty tree: what the before-migrations changed is committed first, as
+    # CHANGELOG asks of cruft teams (a commit with nothing to commit only fails, harmlessly).
+    commit = ["git", "commit", "--quiet", "--all", "--message", "Template migrations"]
     outputs = []
-    for step in steps:
+    for step in [*before, commit, command, *after]:
         result = run(step, project)
         outputs.append(result)
-        if result.returncode != 0:
+        if result.returncode != 0 and step is not commit:
             break
     return subprocess.CompletedProcess(
-        steps,
+        [*before, command, *after],
         result.returncode,
         "".join(output.stdout for output in outputs),
         "".join(output.stderr for output in outputs),
@@ -196,14 +215,14 @@ def release_number(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split("."))
 
 
-def release_migrations(template: Path, stage: str) -> list[list[str]]:
-    """The commands of copier.yml's `_migrations` for `stage` of an update from OLD_VERSION to
+def release_migrations(template: Path, stage: str, release: str) -> list[list[str]]:
+    """The commands of copier.yml's `_migrations` for `stage` of an update from `release` to
     NEW_VERSION, as a person runs them: with this Python, from a checkout of the template."""
     config = yaml.safe_load((template / "copier.yml").read_text(encoding="utf-8"))
     commands = []
     for migration in config.get("_migrations", []):
         version = release_number(str(migration["version"]))
-        if not release_number(OLD_VERSION) < version <= release_number(NEW_VERSION):
+        if not release_number(release) < version <= release_number(NEW_VERSION):
             continue
         if f"_stage == '{stage}'" not in migration.get("when", "_stage == 'after'"):
             continue
@@ -313,6 +332,14 @@ class ServiceResult:
     conflicts: dict[str, list[Hunk]]
     update_output: str = ""
     build: BuildResult | None = None
+
+    @property
+    def stopped(self) -> str | None:
+        """The line a migration's check stopped the update with, if it did."""
+        if self.update_exit_code == 0:
+            return None
+        lines = self.update_output.splitlines()
+        return next((line for line in lines if line.startswith(STOPPED)), None)
 
     def conflict_edits(self, file: str) -> list[str]:
         """The team edits whose lines the conflict in `file` holds; failing that, those that
@@ -453,7 +480,7 @@ class FleetResult:
     services: list[ServiceResult]
     plans: list[ServicePlan]
     phase_seconds: dict[str, float] = field(default_factory=dict)
-    old_version: str = OLD_VERSION
+    old_version: str = "0.1.0"
     new_version: str = NEW_VERSION
 
 
@@ -463,8 +490,12 @@ def run_fleet(
     seed: int,
     cargo_checks: int = 0,
     progress: Callable[[str], None] = lambda message: None,
+    release: str = "0.1.0",
+    template: Path | None = None,
 ) -> FleetResult:
-    """Generate, edit and update `size` services in `workdir`; `make check` on `cargo_checks`."""
+    """Generate `size` services at `release` in `workdir`, edit them and update them;
+    `make check` on `cargo_checks`. `template` is a history from build_release_history, which
+    fleets from several releases share; without it one is built in `workdir`."""
     phases: dict[str, float] = {}
 
     def timed(name: str, work: Callable[[], Any]) -> Any:
@@ -473,15 +504,16 @@ def run_fleet(
         phases[name] = phases.get(name, 0.0) + time.monotonic() - start
         return value
 
-    template = timed("template history", lambda: build_release_history(workdir / "template"))
-    services_dir = workdir / "services"
+    if template is None:
+        template = timed("template history", lambda: build_release_history(workdir / "template"))
+    services_dir = workdir / f"services-{release}"
     services_dir.mkdir()
-    plans = plan_fleet(size, seed)
+    plans = plan_fleet(size, seed, release)
     projects, touched = {}, {}
     for plan in plans:
         progress(f"generate {plan.slug} ({plan.engine})")
         projects[plan.slug] = timed(
-            "generate at 0.1.0", lambda p=plan: generate(p, template, services_dir)
+            f"generate at {release}", lambda p=plan: generate(p, template, services_dir)
         )
         touched[plan.slug] = timed(
             "team edits", lambda p=plan: make_team_edits(p, projects[p.slug])
@@ -513,7 +545,7 @@ def run_fleet(
                 output,
             )
         )
-    fleet = FleetResult(seed, template, results, plans, phases)
+    fleet = FleetResult(seed, template, results, plans, phases, release)
     if cargo_checks:
         check_builds(fleet, cargo_checks, progress)
     return fleet
@@ -522,7 +554,11 @@ def run_fleet(
 def build_candidates(fleet: FleetResult) -> list[ServiceResult]:
     """Services a team could build right after the update (no conflict but the lock's), the
     ones with the most edits first."""
-    ready = [service for service in fleet.services if not service.blocking_conflicts()]
+    ready = [
+        service
+        for service in fleet.services
+        if not service.blocking_conflicts() and service.update_exit_code == 0
+    ]
     return sorted(ready, key=lambda service: -len(service.edits))
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from tooling.accepted_conflicts import ACCEPTED_CONFLICTS
 from tooling.fleet import FleetResult, ServiceResult
-from tooling.release_history import RELEASE_0_1_0, template_changes, template_file_changes
+from tooling.release_history import RELEASES, template_changes, template_file_changes
 from tooling.team_edits import CATALOGUE
 
 
@@ -26,15 +26,16 @@ def observed_conflicts(fleet: FleetResult) -> set[tuple[str, str]]:
     return {key for service in fleet.services for key in conflict_keys(service)}
 
 
-def conflict_changes(service: ServiceResult, file: str, edit: str) -> set[str]:
-    """The template changes on the other side of the conflicts in `file` that hold `edit`."""
+def conflict_changes(service: ServiceResult, file: str, edit: str, release: str) -> set[str]:
+    """The template changes since `release` on the other side of the conflicts in `file` that
+    hold `edit`."""
     hunks = service.conflicts[file]
     held = next((e.conflict_hunks.get(file) for e in service.edits if e.kind == edit), None)
     chosen = [hunks[index] for index in held] if held else hunks
     changes: set[str] = set()
     for hunk in chosen:
-        changes |= set(template_changes(file, hunk.template))
-    return changes or {f"{change} (file)" for change in template_file_changes(file)[:2]}
+        changes |= set(template_changes(file, hunk.template, release))
+    return changes or {f"{change} (file)" for change in template_file_changes(file, release)[:2]}
 
 
 def conflict_rows(fleet: FleetResult) -> list[dict[str, Any]]:
@@ -46,7 +47,9 @@ def conflict_rows(fleet: FleetResult) -> list[dict[str, Any]]:
                 {"file": file, "edit": edit, "services": [], "template_changes": set()},
             )
             row["services"].append(service.slug)
-            row["template_changes"] |= conflict_changes(service, file, edit.split(" ")[0])
+            row["template_changes"] |= conflict_changes(
+                service, file, edit.split(" ")[0], fleet.old_version
+            )
     return [
         {
             **row,
@@ -81,8 +84,13 @@ def summary(fleet: FleetResult) -> dict[str, Any]:
     return {
         "services": len(services),
         "by_engine": dict(Counter(service.engine for service in services)),
-        "update_failed": sum(service.update_exit_code != 0 for service in services),
-        "no_conflict": sum(not service.conflicts for service in services),
+        "update_failed": sum(
+            service.update_exit_code != 0 and not service.stopped for service in services
+        ),
+        "update_stopped": sum(bool(service.stopped) for service in services),
+        "no_conflict": sum(
+            not service.conflicts and service.update_exit_code == 0 for service in services
+        ),
         "only_lock_conflict": sum(
             bool(service.conflicts) and not service.blocking_conflicts() for service in services
         ),
@@ -101,7 +109,7 @@ def to_json(fleet: FleetResult) -> dict[str, Any]:
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {platform.processor() or platform.system()}",
         "from": fleet.old_version,
-        "from_commit": RELEASE_0_1_0,
+        "from_commit": RELEASES[fleet.old_version],
         "to": fleet.new_version,
         "seed": fleet.seed,
         "summary": summary(fleet),
@@ -122,6 +130,7 @@ def service_json(service: ServiceResult) -> dict[str, Any]:
         "engine": service.engine,
         "answers": service.answers,
         "update_exit_code": service.update_exit_code,
+        "stopped": service.stopped,
         "update_seconds": round(service.update_seconds, 1),
         "edits": [
             {
@@ -162,7 +171,10 @@ def to_markdown(report: dict[str, Any]) -> str:
         "",
         "| measure | value |",
         "| --- | ---: |",
-        f"| services updated (update exited 0) | {s['services'] - s['update_failed']} |",
+        f"| services updated (update exited 0) | "
+        f"{s['services'] - s['update_failed'] - s['update_stopped']} |",
+        f"| services a migration's check stopped (one line, nothing changed) | "
+        f"{s['update_stopped']} |",
         f"| services updated with no conflict | {s['no_conflict']} |",
         f"| services whose only conflict is `Cargo.lock` | {s['only_lock_conflict']} |",
         f"| files with conflicts | {s['files_with_conflicts']} |",
@@ -197,6 +209,10 @@ def to_markdown(report: dict[str, Any]) -> str:
             f"{'; '.join(row['template_changes']) or '-'} |"
             for row in report["conflicts"]
         ]
+    stopped = sorted({service["stopped"] for service in report["services"] if service["stopped"]})
+    if stopped:
+        lines += ["", "Updates stopped by a check, with the line the team sees:", ""]
+        lines += [f"- {line}" for line in stopped]
     built = [service for service in report["services"] if service["make_check"]]
     if built:
         lines += [

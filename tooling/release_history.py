@@ -26,8 +26,8 @@ RELEASES = {
     "0.1.0": "64f66e0173402fcd4cf7d29f96ce15f245bbb67c",
     "0.2.0": "796d552013ddb35ac27f9a0a9748a50b1e454a2f",
 }
-RELEASE_0_1_0 = RELEASES["0.1.0"]
-OLD_VERSION = "0.1.0"
+# The releases a fleet is generated at, each updated to NEW_VERSION.
+SOURCE_RELEASES = tuple(RELEASES)
 # The release the working tree becomes.
 NEW_VERSION = "0.3.0"
 WORKING_TREE = "(uncommitted changes in the working tree)"
@@ -80,7 +80,7 @@ def build_release_history(destination: Path) -> Path:
     return destination
 
 
-def release_choices(version: str = OLD_VERSION) -> dict[str, list[str]]:
+def release_choices(version: str) -> dict[str, list[str]]:
     """The questions with fixed choices as `version` asked them (their values, not titles)."""
     data = yaml.safe_load(git(REPO_ROOT, "show", f"{RELEASES[version]}:copier.yml"))
     return {
@@ -106,22 +106,22 @@ def template_source(rendered: str) -> str | None:
 
 
 @cache
-def commits_since_release() -> dict[str, str]:
-    """Full hash -> `short-hash subject` of every commit after 0.1.0 up to HEAD."""
-    log = git(REPO_ROOT, "log", "--no-merges", "--format=%H %h %s", f"{RELEASE_0_1_0}..HEAD")
+def commits_since_release(release: str) -> dict[str, str]:
+    """Full hash -> `short-hash subject` of every commit after `release` up to HEAD."""
+    log = git(REPO_ROOT, "log", "--no-merges", "--format=%H %h %s", f"{RELEASES[release]}..HEAD")
     return dict(line.split(" ", 1) for line in log.splitlines())
 
 
 @cache
-def template_line_origins(rendered: str) -> dict[str, frozenset[str]]:
+def template_line_origins(rendered: str, release: str) -> dict[str, frozenset[str]]:
     """For the template file that renders to `rendered`: each line's text (stripped) -> the
-    changes since 0.1.0 that wrote it (`hash subject`, or the working tree's own changes).
+    changes since `release` that wrote it (`hash subject`, or the working tree's own changes).
     Lines that rendering changes (they hold answers) are not found, and lines older than
-    0.1.0 are left out."""
+    `release` are left out."""
     source = template_source(rendered)
     if source is None:
         return {}
-    since = commits_since_release()
+    since = commits_since_release(release)
     blame = git(REPO_ROOT, "blame", "--line-porcelain", "--", source)
     origins: dict[str, set[str]] = {}
     commit = ""
@@ -136,22 +136,29 @@ def template_line_origins(rendered: str) -> dict[str, frozenset[str]]:
     return {text: frozenset(changes) for text, changes in origins.items() if text}
 
 
-def template_changes(rendered: str, template_lines: list[str]) -> list[str]:
-    """The changes since 0.1.0 that wrote the template's side of a conflict in `rendered`."""
-    origins = template_line_origins(rendered)
+def template_changes(rendered: str, template_lines: list[str], release: str) -> list[str]:
+    """The changes since `release` that wrote the template's side of a conflict in `rendered`."""
+    origins = template_line_origins(rendered, release)
     found: set[str] = set()
     for line in template_lines:
         found |= origins.get(line.strip(), frozenset())
     return sorted(found)
 
 
-def template_file_changes(rendered: str) -> list[str]:
-    """Every change since 0.1.0 to the template file that renders to `rendered`, newest first."""
+def template_file_changes(rendered: str, release: str) -> list[str]:
+    """Every change since `release` to the template file that renders to `rendered`, newest
+    first."""
     source = template_source(rendered)
     if source is None:
         return []
     log = git(
-        REPO_ROOT, "log", "--no-merges", "--format=%h %s", f"{RELEASE_0_1_0}..HEAD", "--", source
+        REPO_ROOT,
+        "log",
+        "--no-merges",
+        "--format=%h %s",
+        f"{RELEASES[release]}..HEAD",
+        "--",
+        source,
     )
     changes = log.splitlines()
     if git(REPO_ROOT, "status", "--porcelain", "--", source).strip():

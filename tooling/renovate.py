@@ -17,13 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tooling.copier_only import copier_only_bin
 from tooling.questions import REPO_ROOT
 from tooling.template_repo import git
 
 RENOVATE_DIR = REPO_ROOT / "tooling" / "renovate"
 NODE = RENOVATE_DIR / "node_modules" / ".bin" / "node"
-# scripts/bootstrap makes it: copier at the pin of requirements-test.txt and nothing else.
-COPIER_ONLY = REPO_ROOT / ".venv" / "renovate-copier" / "bin"
 
 # The hosted Renovate app (and any runner on Renovate's defaults): no scripts, so copier never
 # gets --trust, and no post-upgrade commands.
@@ -64,7 +63,7 @@ def renovate_update(service: Path, workdir: Path, runner: dict[str, Any]) -> lis
     workdir.mkdir(parents=True, exist_ok=True)
     settings = {"repository": service.resolve().as_uri(), "workDir": str(workdir), "global": runner}
     env = dict(os.environ)
-    env["PATH"] = f"{COPIER_ONLY}{os.pathsep}{env['PATH']}"
+    env["PATH"] = f"{copier_only_bin()}{os.pathsep}{env['PATH']}"
     env["LOG_LEVEL"] = "warn"
     result = subprocess.run(
         [str(NODE), str(RENOVATE_DIR / "update.mjs"), json.dumps(settings)],

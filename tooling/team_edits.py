@@ -1,7 +1,8 @@
 """What teams do to a generated service in its first months: a catalogue of realistic edits.
 
-Each edit is applied to a service as generated at release 0.1.0 (`apply`, which returns the
-files it touched) and checked after a template update (`survived`, which reads only the files).
+Each edit is applied to a service as generated at one of the releases it lists (`releases`;
+each edit is what that release's code invited), by `apply`, which returns the files it touched,
+and checked after a template update (`survived`, which reads only the files).
 `survived` never sees conflict markers: the fleet simulation asks it about the service with
 every conflict resolved to the team's side (did the edit survive at all?) and to the template's
 side (was the edit part of a conflict?). Edits pick their details (a route's name, a timeout)
@@ -51,10 +52,22 @@ class TeamEdit:
     summary: ClassVar[str]
     # The team refreshes Cargo.lock after this edit (`cargo update --workspace`).
     changes_dependencies: ClassVar[bool] = False
+    # The releases whose services a team makes this edit in.
+    releases: ClassVar[tuple[str, ...]] = ("0.1.0", "0.2.0")
+    # The share of services whose team makes it.
+    share: ClassVar[float] = 0.5
+    # Releases from which a service with this edit has its update stopped by a migration's
+    # check (one line, nothing changed): the edit is never merged from there.
+    stops_update_from: ClassVar[tuple[str, ...]] = ()
 
     @staticmethod
     def applies_to(answers: dict[str, Any]) -> bool:
         return True
+
+    @classmethod
+    def made_at(cls, answers: dict[str, Any], release: str) -> bool:
+        """A service of `release` with these answers invites this edit."""
+        return release in cls.releases and cls.applies_to(answers)
 
     @classmethod
     def choose(cls, rng: random.Random, answers: dict[str, Any]) -> TeamEdit:
@@ -74,16 +87,24 @@ ROUTE_NAMES = ["orders", "invoices", "quotas", "reports", "tenants", "webhooks"]
 
 
 @dataclass(frozen=True)
-class RouteModule(TeamEdit):
-    """A module of the team's own handlers, declared in lib.rs and routed in routes.rs."""
+class Endpoint(TeamEdit):
+    """An edit that adds one endpoint of the team's, `/name`."""
 
     name: str = "orders"
-    kind: ClassVar[str] = "route_module"
-    summary: ClassVar[str] = "new route module and its router line"
 
     @classmethod
     def choose(cls, rng: random.Random, answers: dict[str, Any]) -> TeamEdit:
         return cls(rng.choice(ROUTE_NAMES))
+
+
+@dataclass(frozen=True)
+class RouteModule(Endpoint):
+    """A module of the team's own handlers, declared in lib.rs and routed in routes.rs (0.1.0
+    had no src/api.rs; from 0.2.0 on, ApiHandler)."""
+
+    kind: ClassVar[str] = "route_module"
+    summary: ClassVar[str] = "new route module and its router line"
+    releases: ClassVar[tuple[str, ...]] = ("0.1.0",)
 
     def module(self) -> str:
         return (
@@ -216,20 +237,29 @@ class ConfigDefault(TeamEdit):
         return cls(rng.choice([20, 30, 45, 60]))
 
     def replacements(self) -> list[tuple[str, str, str]]:
-        """(file, line at 0.1.0, the team's line): where it is set, documented and tested."""
+        """(file, line as generated, the team's line): where it is set and tested."""
         old, new = "10", str(self.seconds)
         constant = "const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs({});"
         assertion = "assert_eq!(config.request_timeout, Duration::from_secs({}));"
-        doc = "//! | `APP_REQUEST_TIMEOUT_SECS` | `{}`      |"
-        readme = "| `APP_REQUEST_TIMEOUT_SECS` | `{}` |"
         return [
-            ("src/config.rs", line.format(old), line.format(new))
-            for line in (constant, assertion, doc)
-        ] + [("README.md", readme.format(old), readme.format(new))]
+            ("src/config.rs", line.format(old), line.format(new)) for line in (constant, assertion)
+        ]
 
     def apply(self, project: Path) -> list[str]:
         for relative, old, new in self.replacements():
             replace_once(project, relative, old, new)
+        # The tables' rows, their padding as each release wrote it (0.2.0 widened them).
+        row = re.compile(r"^((?://! )?\| `APP_REQUEST_TIMEOUT_SECS` +\| )`10`( *)\|", re.M)
+        for relative in ("src/config.rs", "README.md"):
+            path = project / relative
+            # Every choice of seconds has two digits, as `10` has: the padding stays.
+            text, count = row.subn(
+                lambda m: f"{m[1]}`{self.seconds}`{m[2]}|",
+                path.read_text(encoding="utf-8"),
+            )
+            if count != 1:
+                raise EditDoesNotApply(f"{relative}: expected one APP_REQUEST_TIMEOUT_SECS row")
+            path.write_text(text, encoding="utf-8")
         return ["src/config.rs", "README.md"]
 
     def survived(self, project: Path) -> bool:
@@ -471,8 +501,275 @@ class RenovateRule(TeamEdit):
         return bool(text) and RENOVATE_RULE in json.loads(text).get("packageRules", [])
 
 
+def routed(text: str, name: str) -> bool:
+    """`text` routes `/name` to the handler `name` (on its own line or in a one-line chain)."""
+    return re.search(rf'\.route\(\s*"/{name}",\s*get\({name}\)\s*\)', text) is not None
+
+
+@dataclass(frozen=True)
+class RoutesHandler(TeamEdit):
+    """A handler written in src/routes.rs next to the template's, and its `.route(...)` line:
+    0.1.0 had no src/api.rs, so its routes.rs was where a handler went. Placed directly below
+    a template handler whose doc comment and body 0.2.0 rewrote."""
+
+    name: str = "orders"
+    below: str = "readyz"
+    kind: ClassVar[str] = "routes_handler"
+    summary: ClassVar[str] = "handler and route added in src/routes.rs"
+    releases: ClassVar[tuple[str, ...]] = ("0.1.0",)
+
+    BELOW: ClassVar[dict[str, str]] = {
+        "healthz": '    Json(json!({ "status": "ok" }))\n}\n',
+        "readyz": '    Json(json!({ "status": "ready" }))\n}\n',
+    }
+
+    @classmethod
+    def choose(cls, rng: random.Random, answers: dict[str, Any]) -> TeamEdit:
+        return cls(rng.choice(ROUTE_NAMES), rng.choice(sorted(cls.BELOW)))
+
+    def handler(self) -> str:
+        return (
+            f"/// Lists the {self.name} this service knows about.\n"
+            f"async fn {self.name}() -> Json<serde_json::Value> {{\n"
+            f'    Json(json!({{ "{self.name}": [] }}))\n'
+            "}\n"
+        )
+
+    def router_line(self) -> str:
+        return f'        .route("/{self.name}", get({self.name}))'
+
+    def apply(self, project: Path) -> list[str]:
+        anchor = self.BELOW[self.below]
+        replace_once(project, "src/routes.rs", anchor, f"{anchor}\n{self.handler()}")
+        upstream = '        .route("/upstream", get(upstream))\n'
+        replace_once(project, "src/routes.rs", upstream, upstream + self.router_line() + "\n")
+        return ["src/routes.rs"]
+
+    def survived(self, project: Path) -> bool:
+        """In routes.rs, or in src/api.rs where an update moved it (the team's own file)."""
+        return any(
+            has_lines(text, self.handler()) and routed(text, self.name)
+            for text in (read(project, "src/routes.rs"), read(project, "src/api.rs"))
+        )
+
+
+@dataclass(frozen=True)
+class ApiHandler(Endpoint):
+    """A handler in src/api.rs, routed in its router: where 0.2.0's code and README invite
+    the team's routes."""
+
+    kind: ClassVar[str] = "api_handler"
+    summary: ClassVar[str] = "handler and route added in src/api.rs"
+    releases: ClassVar[tuple[str, ...]] = ("0.2.0",)
+
+    def handler(self) -> str:
+        return (
+            f"/// Lists the {self.name} this service knows about.\n"
+            f"async fn {self.name}() -> Json<Value> {{\n"
+            f'    Json(json!({{ "{self.name}": [] }}))\n'
+            "}\n"
+        )
+
+    def apply(self, project: Path) -> list[str]:
+        replace_once(
+            project,
+            "src/api.rs",
+            "use axum::Router;\n",
+            "use axum::routing::get;\nuse axum::{Json, Router};\nuse serde_json::{Value, json};\n",
+        )
+        replace_once(
+            project,
+            "src/api.rs",
+            "    Router::new()\n}\n",
+            f'    Router::new().route("/{self.name}", get({self.name}))\n}}\n\n{self.handler()}',
+        )
+        return ["src/api.rs"]
+
+    def survived(self, project: Path) -> bool:
+        text = read(project, "src/api.rs")
+        return has_lines(text, self.handler()) and routed(text, self.name)
+
+
+# (variable, field, default, largest value): a limit of the team's own.
+SETTINGS = [
+    ("APP_PAGE_SIZE", "page_size", 100, 1000),
+    ("APP_BATCH_SIZE", "batch_size", 50, 500),
+    ("APP_MAX_ITEMS", "max_items", 200, 10_000),
+]
+
+
+@dataclass(frozen=True)
+class ConfigSetting(TeamEdit):
+    """A setting of the team's own in src/config.rs, read and validated like the template's:
+    its row in the module's table, a field, a default and a rule (0.2.0: also a name in
+    VARIABLES, since unknown `APP_*` names are refused)."""
+
+    variable: str = "APP_PAGE_SIZE"
+    field: str = "page_size"
+    default: int = 100
+    largest: int = 1000
+    kind: ClassVar[str] = "config_setting"
+    summary: ClassVar[str] = "setting added in src/config.rs"
+    # Rarer than a route; and a 0.1.0 service with one stops its update (team_settings_check),
+    # so at one in two most of a 0.1.0 fleet would measure nothing else.
+    share: ClassVar[float] = 0.2
+    stops_update_from: ClassVar[tuple[str, ...]] = ("0.1.0",)
+
+    @classmethod
+    def choose(cls, rng: random.Random, answers: dict[str, Any]) -> TeamEdit:
+        return cls(*rng.choice(SETTINGS))
+
+    def rule(self) -> str:
+        return f"an integer from 1 to {self.largest}"
+
+    def apply(self, project: Path) -> list[str]:
+        text = read(project, "src/config.rs")
+        at_0_2_0 = "pub const VARIABLES: [&str; " in text
+        ca_row = re.search(r"^//! \| `APP_EXTRA_CA_FILE` *\|.*\n", text, re.M)
+        if ca_row is None:
+            raise EditDoesNotApply("src/config.rs: no APP_EXTRA_CA_FILE row")
+        cells = ca_row[0].split("|")
+        row = [
+            f" `{self.variable}`".ljust(len(cells[1])),
+            f" `{self.default}`".ljust(len(cells[2])),
+            f" {self.rule()}".ljust(len(cells[3])),
+        ]
+        edits = [
+            (ca_row[0], ca_row[0] + "//! |" + "|".join(row) + "|\n"),
+            (
+                "    pub extra_ca_file: Option<PathBuf>,\n",
+                "    pub extra_ca_file: Option<PathBuf>,\n"
+                "    /// Most items one listing returns.\n"
+                f"    pub {self.field}: usize,\n",
+            ),
+            (
+                "            extra_ca_file: None,\n",
+                f"            extra_ca_file: None,\n            {self.field}: {self.default},\n",
+            ),
+        ]
+        read_line = '            extra_ca_file: get("APP_EXTRA_CA_FILE").map(PathBuf::from),\n'
+        if at_0_2_0:
+            count = re.search(r"pub const VARIABLES: \[&str; (\d+)\]", text)
+            assert count is not None
+            edits += [
+                (count[0], f"pub const VARIABLES: [&str; {int(count[1]) + 1}]"),
+                (
+                    '    "APP_EXTRA_CA_FILE",\n];\n',
+                    f'    "APP_EXTRA_CA_FILE",\n    "{self.variable}",\n];\n',
+                ),
+                (
+                    read_line,
+                    read_line + f"            {self.field}: "
+                    f'count("{self.variable}", d.{self.field}, {self.largest:_})?,\n',
+                ),
+            ]
+        else:
+            edits += [
+                (
+                    read_line,
+                    read_line + f"            {self.field}: parse_or(\n"
+                    f'                "{self.variable}",\n'
+                    f'                get("{self.variable}"),\n'
+                    f"                defaults.{self.field},\n"
+                    f"                parse_{self.field},\n"
+                    "            )?,\n",
+                ),
+                (
+                    "/// Same as `APP_LOG=info`",
+                    self.parse_function() + "\n/// Same as `APP_LOG=info`",
+                ),
+            ]
+        for old, new in edits:
+            replace_once(project, "src/config.rs", old, new)
+        return ["src/config.rs"]
+
+    def parse_function(self) -> str:
+        return (
+            f"fn parse_{self.field}(value: &str) -> Result<usize, String> {{\n"
+            "    match value.parse::<usize>() {\n"
+            f"        Ok(value) if (1..={self.largest:_}).contains(&value) => Ok(value),\n"
+            f'        _ => Err("{self.rule()}".to_owned()),\n'
+            "    }\n"
+            "}\n"
+        )
+
+    def survived(self, project: Path) -> bool:
+        """Declared, defaulted, read by its name and documented; a release that refuses
+        unknown `APP_*` names must list it too."""
+        text = read(project, "src/config.rs")
+        code = "\n".join(line for line in text.splitlines() if not line.startswith("//!"))
+        listed = "pub const VARIABLES" not in code or re.search(
+            rf"VARIABLES: \[&str; \d+\] = \[[^\]]*\"{self.variable}\"", code
+        )
+        documented = re.search(rf"^//! \| `{self.variable}` +\| `{self.default}` ", text, re.M)
+        return bool(
+            f"    pub {self.field}: usize,\n" in text
+            and f"            {self.field}: {self.default},\n" in text
+            and code.count(f'"{self.variable}"') >= (2 if "pub const VARIABLES" in code else 1)
+            and listed
+            and documented
+        )
+
+
+TEST_NAMES = ["contract", "probes", "smoke", "warmup"]
+
+
+@dataclass(frozen=True)
+class TeamTest(TeamEdit):
+    """An integration test file of the team's beside the template's, with its `mod` line in
+    tests/api/main.rs (alphabetical in the first list) and the template's test helpers."""
+
+    name: str = "smoke"
+    kind: ClassVar[str] = "team_test"
+    summary: ClassVar[str] = "test file beside the template's"
+
+    @classmethod
+    def choose(cls, rng: random.Random, answers: dict[str, Any]) -> TeamEdit:
+        return cls(rng.choice(TEST_NAMES))
+
+    def module(self) -> str:
+        return (
+            "use reqwest::StatusCode;\n"
+            "\n"
+            "use crate::helpers::{TestApp, test_config};\n"
+            "\n"
+            "#[tokio::test]\n"
+            f"async fn {self.name}_healthz_and_readyz_answer() {{\n"
+            "    let app = TestApp::spawn(test_config()).await;\n"
+            "\n"
+            '    assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);\n'
+            '    assert_eq!(app.get("/readyz").await.status(), StatusCode::OK);\n'
+            "}\n"
+        )
+
+    def apply(self, project: Path) -> list[str]:
+        (project / "tests" / "api" / f"{self.name}.rs").write_text(self.module(), encoding="utf-8")
+        main = project / "tests" / "api" / "main.rs"
+        lines = main.read_text(encoding="utf-8").splitlines(keepends=True)
+        # The first `mod` list: where the template's examples are and teams add theirs.
+        first = next(i for i, line in enumerate(lines) if line.startswith("mod "))
+        end = next(
+            (i for i in range(first, len(lines)) if not lines[i].startswith("mod ")), len(lines)
+        )
+        line = f"mod {self.name};\n"
+        at = next((i for i in range(first, end) if lines[i] > line), end)
+        lines.insert(at, line)
+        main.write_text("".join(lines), encoding="utf-8")
+        return [f"tests/api/{self.name}.rs", "tests/api/main.rs"]
+
+    def survived(self, project: Path) -> bool:
+        main = read(project, "tests/api/main.rs").splitlines()
+        return read(project, f"tests/api/{self.name}.rs") == self.module() and (
+            f"mod {self.name};" in main
+        )
+
+
 CATALOGUE: list[type[TeamEdit]] = [
     RouteModule,
+    RoutesHandler,
+    ApiHandler,
+    ConfigSetting,
+    TeamTest,
     DependencyFeature,
     ConfigDefault,
     ReadmeSections,
@@ -485,10 +782,11 @@ CATALOGUE: list[type[TeamEdit]] = [
 EDIT_KINDS = {edit.kind: edit for edit in CATALOGUE}
 
 
-def choose_edits(rng: random.Random, answers: dict[str, Any]) -> list[TeamEdit]:
-    """About half of the edits that apply to a service with these answers, at least two."""
-    possible = [edit for edit in CATALOGUE if edit.applies_to(answers)]
-    chosen = [edit for edit in possible if rng.random() < 0.5]
+def choose_edits(rng: random.Random, answers: dict[str, Any], release: str) -> list[TeamEdit]:
+    """Each edit a service of `release` with these answers invites, with its share (about half
+    of them), at least two."""
+    possible = [edit for edit in CATALOGUE if edit.made_at(answers, release)]
+    chosen = [edit for edit in possible if rng.random() < edit.share]
     for extra in rng.sample(possible, len(possible)):
         if len(chosen) >= 2:
             break

@@ -1,0 +1,238 @@
+"""Every migration copier.yml runs works in the Python Renovate gives copier: copier and its
+own dependencies, nothing else (no tomlkit).
+
+Renovate's copier manager installs copier alone and runs `copier update --trust`, which runs
+each migration with `{{ _copier_python }}`. Here each script runs with such a Python (a virtual
+environment with only the pinned copier, made once per test run) on the situation it exists
+for, and must do its job there. The control: that Python cannot import tomlkit.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+import tomlkit
+import yaml
+
+from tooling.copier_only import copier_only_python
+from tooling.questions import REPO_ROOT
+
+MIGRATIONS = REPO_ROOT / "migrations"
+
+
+@pytest.fixture(scope="session")
+def renovate_python() -> Path:
+    return copier_only_python()
+
+
+def run_migration(python: Path, script: str, project: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(python), str(MIGRATIONS / script)],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def conflict(team: str, template: str) -> str:
+    return f"<<<<<<< before updating\n{team}=======\n{template}>>>>>>> after updating\n"
+
+
+def test_the_python_renovate_gives_copier_has_copier_and_not_tomlkit(renovate_python):
+    def imports(module: str) -> bool:
+        probe = [str(renovate_python), "-c", f"import {module}"]
+        return subprocess.run(probe, capture_output=True, check=False).returncode == 0
+
+    assert imports("copier") and imports("yaml")
+    assert not imports("tomlkit")
+
+
+def test_every_migration_in_copier_yml_is_exercised_here():
+    config = yaml.safe_load((REPO_ROOT / "copier.yml").read_text(encoding="utf-8"))
+    scripts = {Path(m["command"][-1]).name for m in config["_migrations"]}
+    assert scripts == set(CASES)
+
+
+def reqwest_012(project: Path) -> None:
+    (project / "Cargo.toml").write_text(
+        '[package]\nname = "svc"\n\n[dependencies]\n'
+        'reqwest = { version = "0.13", default-features = false, features = '
+        '["rustls-tls", "json", "rustls-tls-webpki-roots"] }\n\n'
+        '[features]\ndefault = ["mimalloc"]\n# Team: trust the OS roots.\n'
+        'os-roots = [\n    "reqwest/rustls-tls-native-roots",  # on-prem\n'
+        '    "reqwest?/rustls-tls",\n]\n'
+    )
+
+
+def reqwest_renamed(project: Path, result: subprocess.CompletedProcess[str]) -> None:
+    text = (project / "Cargo.toml").read_text()
+    manifest = tomlkit.parse(text)
+    assert manifest["dependencies"]["reqwest"]["features"] == ["rustls-no-provider", "json"]
+    assert manifest["features"]["os-roots"] == [
+        "reqwest/rustls-no-provider",
+        "reqwest?/rustls-no-provider",
+    ]
+    assert "# Team: trust the OS roots." in text and "# on-prem" in text
+
+
+def default_features_in_conflict(project: Path) -> None:
+    (project / ".copier-answers.yml").write_text("allocator: mimalloc\n")
+    (project / "Cargo.toml").write_text(
+        '[package]\nname = "svc"\n\n[features]\n'
+        + conflict('default = ["mimalloc", "team-itoa"]\n', 'default = ["metrics", "mimalloc"]\n')
+        + "metrics = []\nmimalloc = []\nteam-itoa = []\n"
+    )
+
+
+def default_features_merged(project: Path, result: subprocess.CompletedProcess[str]) -> None:
+    text = (project / "Cargo.toml").read_text()
+    assert "<<<<<<<" not in text
+    assert tomlkit.parse(text)["features"]["default"] == ["metrics", "mimalloc", "team-itoa"]
+    assert 'default = ["metrics", "mimalloc", "team-itoa"]\n' in text
+
+
+def timeout_table_in_conflict(project: Path) -> None:
+    (project / "src").mkdir()
+    (project / "src" / "config.rs").write_text(
+        "const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(45);\n"
+    )
+    team = (
+        "| Variable | Default | Rule |\n| --- | --- | --- |\n"
+        "| `APP_HOST` | `0.0.0.0` | an IP address to listen on (`::` for IPv6) |\n"
+        "| `APP_PORT` | `8080` | an integer from 1 to 65535 |\n"
+        "| `APP_LOG` | `info` | a log filter: a level, or `target=level` pairs such as "
+        "`info,hyper=warn` |\n"
+        "| `APP_REQUEST_TIMEOUT_SECS` | `45` | whole seconds, greater than 0, for each "
+        "outbound request |\n"
+        "| `APP_UPSTREAM_URL` | unset | an absolute `http` or `https` URL for `GET /upstream` |\n"
+        "| `APP_EXTRA_CA_FILE` | unset | a PEM file of CA certificates trusted besides the "
+        "built-in roots |\n"
+    )
+    template = "| `APP_REQUEST_TIMEOUT_SECS` | `10` | whole seconds, 1 to 300 |\n"
+    (project / "README.md").write_text("## Configure\n\n" + conflict(team, template))
+
+
+def timeout_table_taken(project: Path, result: subprocess.CompletedProcess[str]) -> None:
+    readme = (project / "README.md").read_text()
+    assert (
+        readme
+        == "## Configure\n\n| `APP_REQUEST_TIMEOUT_SECS` | `45` | whole seconds, 1 to 300 |\n"
+    )
+
+
+def own_server_module(project: Path) -> None:
+    (project / "src").mkdir()
+    (project / "src" / "server.rs").write_text("//! The team's own.\n")
+
+
+def update_stopped(project: Path, result: subprocess.CompletedProcess[str]) -> None:
+    assert result.returncode == 1
+    assert "template update stopped" in result.stderr and "`src/server.rs`" in result.stderr
+
+
+def lock_in_conflict(project: Path) -> None:
+    (project / "Cargo.toml").write_text('[package]\nname = "svc"\nversion = "0.1.0"\n')
+    (project / "src").mkdir()
+    (project / "src" / "lib.rs").write_text("")
+    lock = '# generated\nversion = 4\n\n[[package]]\nname = "svc"\nversion = "0.1.0"\n'
+    (project / "Cargo.lock").write_text(conflict(lock.replace("svc", "stale"), lock))
+
+
+def lock_resolved(project: Path, result: subprocess.CompletedProcess[str]) -> None:
+    lock = tomlkit.parse((project / "Cargo.lock").read_text())
+    assert [package["name"] for package in lock["package"]] == ["svc"]
+
+
+ROUTES_0_1_0 = (
+    "use axum::routing::get;\nuse axum::{Json, Router};\nuse serde_json::json;\n\n"
+    "pub fn router(state: AppState) -> Router {\n    Router::new()\n"
+    '        .route("/healthz", get(healthz))\n        .with_state(state)\n}\n\n'
+    "/// Liveness.\nasync fn healthz() -> Json<serde_json::Value> {\n"
+    '    Json(json!({ "status": "ok" }))\n}\n'
+)
+TEAM_HANDLER = (
+    "/// The team's orders.\nasync fn orders() -> Json<serde_json::Value> {\n"
+    '    Json(json!({ "orders": [] }))\n}\n'
+)
+
+
+def handler_in_routes(project: Path) -> None:
+    (project / "src").mkdir()
+    routes = ROUTES_0_1_0.replace(
+        "        .with_state(state)\n",
+        '        .route("/orders", get(orders))\n        .with_state(state)\n',
+    )
+    (project / "src" / "routes.rs").write_text(routes + "\n" + TEAM_HANDLER)
+
+
+def handler_moved(project: Path, result: subprocess.CompletedProcess[str]) -> None:
+    assert (project / "src" / "routes.rs").read_text() == ROUTES_0_1_0
+    api = (project / "src" / "api.rs").read_text()
+    assert TEAM_HANDLER in api
+    assert '    Router::new().route("/orders", get(orders))\n' in api
+    staged = subprocess.run(
+        ["git", "diff", "--cached", "--name-only"], cwd=project, capture_output=True, text=True
+    )
+    assert staged.stdout.split() == ["src/api.rs", "src/routes.rs"]
+
+
+def setting_in_0_1_0_config(project: Path) -> None:
+    (project / "src").mkdir()
+    (project / "src" / "config.rs").write_text(
+        "//! | `APP_HOST` | `0.0.0.0` | an IP address |\n"
+        'fn read() {\n    get("APP_HOST");\n    get("APP_PAGE_SIZE");\n}\n'
+    )
+
+
+def stopped_naming_the_setting(project: Path, result: subprocess.CompletedProcess[str]) -> None:
+    assert result.returncode == 1
+    assert result.stderr.startswith(
+        "template update stopped: src/config.rs reads this service's own APP_PAGE_SIZE,"
+    )
+    assert len(result.stderr.splitlines()) == 1
+
+
+def team_module_in_conflict(project: Path) -> None:
+    (project / "tests" / "api").mkdir(parents=True)
+    (project / "tests" / "api" / "main.rs").write_text(
+        "mod shutdown;\nmod tls;\n"
+        + conflict("mod warmup;\n", "\n// The template's runtime tests.\nmod limits;\n")
+    )
+
+
+def team_module_first(project: Path, result: subprocess.CompletedProcess[str]) -> None:
+    assert (project / "tests" / "api" / "main.rs").read_text() == (
+        "mod shutdown;\nmod tls;\nmod warmup;\n\n// The template's runtime tests.\nmod limits;\n"
+    )
+
+
+# Script -> (the situation it exists for, what it must leave), for every migration.
+CASES = {
+    "reqwest_0_13_features.py": (reqwest_012, reqwest_renamed),
+    "new_module_names.py": (own_server_module, update_stopped),
+    "cargo_default_features.py": (default_features_in_conflict, default_features_merged),
+    "request_timeout_default.py": (timeout_table_in_conflict, timeout_table_taken),
+    "cargo_lock_from_template.py": (lock_in_conflict, lock_resolved),
+    "team_routes_to_api.py": (handler_in_routes, handler_moved),
+    "team_settings_check.py": (setting_in_0_1_0_config, stopped_naming_the_setting),
+    "team_test_modules.py": (team_module_in_conflict, team_module_first),
+}
+
+
+@pytest.mark.parametrize("script", list(CASES))
+def test_migration_does_its_job_with_only_copier_installed(renovate_python, tmp_path, script):
+    project = tmp_path / "svc"
+    project.mkdir()
+    subprocess.run(["git", "init", "--quiet", str(project)], check=True)
+    prepare, check = CASES[script]
+    prepare(project)
+
+    result = run_migration(renovate_python, script, project)
+
+    assert "Traceback" not in result.stderr, result.stderr
+    if script not in ("new_module_names.py", "team_settings_check.py"):
+        assert result.returncode == 0, result.stdout + result.stderr
+    check(project, result)
