@@ -47,7 +47,7 @@ def main() -> int:
         f"template update stopped: src/config.rs reads this service's own {names}, and the "
         f"template rewrote that file since 0.1.0; move {them} to a module of your own (read "
         f"with std::env::var), commit, and update again, then list {them} in src/settings.rs, "
-        "the team's place for settings from 0.3.0 on (README, \"Your code\")",
+        'the team\'s place for settings from 0.3.0 on (README, "Your code")',
         file=sys.stderr,
     )
     return 1
