@@ -52,7 +52,12 @@ def test_the_python_renovate_gives_copier_has_copier_and_not_tomlkit(renovate_py
 
 def test_every_migration_in_copier_yml_is_exercised_here():
     config = yaml.safe_load((REPO_ROOT / "copier.yml").read_text(encoding="utf-8"))
-    scripts = {Path(m["command"][-1]).name for m in config["_migrations"]}
+    scripts = {
+        Path(part).name
+        for m in config["_migrations"]
+        for part in m["command"]
+        if part.endswith(".py")
+    }
     assert scripts == set(CASES)
 
 
@@ -209,6 +214,20 @@ def team_module_first(project: Path, result: subprocess.CompletedProcess[str]) -
     )
 
 
+def new_file_staged(project: Path) -> None:
+    (project / "src").mkdir()
+    (project / "src" / "api.rs").write_text("//! The team's routes.\n")
+    subprocess.run(["git", "add", "src/api.rs"], cwd=project, check=True)
+
+
+def new_file_untracked(project: Path, result: subprocess.CompletedProcess[str]) -> None:
+    status = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=project, capture_output=True, text=True, check=True
+    )
+    assert status.stdout == "?? src/\n"
+    assert (project / "src" / "api.rs").read_text() == "//! The team's routes.\n"
+
+
 # Script -> (the situation it exists for, what it must leave), for every migration.
 CASES = {
     "reqwest_0_13_features.py": (reqwest_012, reqwest_renamed),
@@ -219,6 +238,7 @@ CASES = {
     "team_routes_to_api.py": (handler_in_routes, handler_moved),
     "team_settings_check.py": (setting_in_0_1_0_config, stopped_naming_the_setting),
     "team_test_modules.py": (team_module_in_conflict, team_module_first),
+    "unstage_new_files.py": (new_file_staged, new_file_untracked),
 }
 
 

@@ -16,6 +16,7 @@ and by `make check`, not committed silently; an update that did not run fails `m
 
 from __future__ import annotations
 
+import random
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -24,11 +25,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tooling.accepted_conflicts import ACCEPTED_CONFLICTS
 from tooling.cargo import cargo, make
 from tooling.fleet import OFFLINE_DENY_CHECKS, find_conflicts
 from tooling.release_history import NEW_VERSION, build_release_history
 from tooling.renovate import HOSTED, SELF_HOSTED, RenovateBranch, commit_branch, renovate_update
-from tooling.team_edits import ConfigDefault, DependencyFeature, RouteModule, TeamEdit
+from tooling.team_edits import CATALOGUE, DependencyFeature, TeamEdit
 from tooling.template_repo import git
 
 pytestmark = pytest.mark.slow
@@ -43,15 +45,22 @@ IGNORE_SCRIPTS_LINE = '  "ignoreScripts": false,\n'
 LATER_VERSION = "0.3.1"
 
 
+ANSWERS = {"project_slug": "svc", "ci": "gitlab", "template_updates": "renovate"}
+
+
 def natural_edits(version: str) -> list[TeamEdit]:
-    """What teams did to a service of `version` before this release came out."""
-    edits: list[TeamEdit] = [
-        RouteModule("orders"),
-        DependencyFeature("itoa", "1", "team-itoa", on_by_default=True),
+    """Every edit of the fleet's catalogue a service of `version` invites, but those that stop
+    the update from it with one line (tests/test_migrations.py) and those whose conflict the
+    fleet accepts with its cause (tooling/accepted_conflicts.py)."""
+    rng = random.Random(f"renovate/{version}")
+    accepted = {kind for _, kind in ACCEPTED_CONFLICTS}
+    return [
+        edit.choose(rng, ANSWERS)
+        for edit in CATALOGUE
+        if edit.made_at(ANSWERS, version)
+        and version not in edit.stops_update_from
+        and edit.kind not in accepted
     ]
-    if version == "0.1.0":
-        edits.append(ConfigDefault(30))
-    return edits
 
 
 @dataclass
@@ -71,7 +80,7 @@ def generate(template: Path, version: str, destination: Path) -> Path:
     url = f"git+{template.as_uri()}"
     command = [sys.executable, "-m", "copier", "copy", "--quiet", "--defaults", "--trust"]
     command += ["--vcs-ref", version, "--data", f"project_slug={destination.name}"]
-    command += ["--data", "ci=gitlab", url, str(destination)]
+    command += ["--data", f"ci={ANSWERS['ci']}", url, str(destination)]
     subprocess.run(command, check=True, capture_output=True)
     git(destination, "init", "--quiet", "--initial-branch=main")
     git(destination, "add", "--all")
@@ -214,7 +223,7 @@ def test_the_hosted_app_cannot_apply_a_release_with_migrations_and_says_so(
 
 def test_the_hosted_app_applies_a_release_without_migrations(later_without_migration, tmp_path):
     # Copier asks for --trust only when the update crosses a migration.
-    edits = natural_edits(NEW_VERSION)
+    edits: list[TeamEdit] = [DependencyFeature("itoa", "1", "team-itoa", on_by_default=True)]
     service = renovate(later_without_migration, NEW_VERSION, tmp_path, HOSTED, edits, False)
     assert service.branch.artifact_errors == []
     assert answers(service.path)["_commit"] == LATER_VERSION

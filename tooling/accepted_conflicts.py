@@ -24,8 +24,8 @@ removed each:
   had it; the rewritten settings tables take the team's value through the
   request_timeout_default.py migration.
 
-Measured again from 0.1.0 and from 0.2.0 to 0.3.0 with the edits 0.1.0's code invited, and
-kept empty by 0.3.0's migrations:
+Measured again from 0.1.0 and from 0.2.0 to 0.3.0 with the edits 0.1.0's code invited; 0.3.0's
+migrations and boundaries removed these:
 
 - `src/routes.rs` / routes_handler: a handler written below a template handler 0.2.0 rewrote.
   team_routes_to_api.py moves the team's handlers and their routes to src/api.rs first (one
@@ -34,6 +34,12 @@ kept empty by 0.3.0's migrations:
   rewritten file. team_settings_check.py stops the update with one line before the merge.
 - `tests/api/main.rs` / team_test: a team test module sorting after `tls` against 0.2.0's
   block appended there; team_test_modules.py keeps it in the team's list.
+- `src/config.rs` / config_setting from 0.2.0: a team's field, default and read appended after
+  `extra_ca_file`, where 0.3.0 first added its `settings`; `settings` comes first instead.
+- `README.md` / readme_sections from 0.2.0: the team's Ownership section before `## Configure`
+  met 0.3.0's "Your code" section placed right after Run, and its runbook appended at the end
+  met 0.3.0's new closing paragraph on Renovate. "Your code" follows Configure instead, and the
+  README's last line stays 0.2.0's.
 
 Cruft runs no migrations; the fleet runs the release's scripts by hand for cruft services, as
 CHANGELOG asks of their teams.

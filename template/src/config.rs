@@ -67,6 +67,8 @@ const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// Settings for one run of the service.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// The service's own settings (`settings.rs`).
+    pub settings: Settings,
     /// Address to listen on.
     pub host: IpAddr,
     /// Port to listen on; 0 lets the OS choose (library API only).
@@ -92,13 +94,12 @@ pub struct Config {
     pub upstream_url: Option<Url>,
     /// PEM bundle of CA certificates trusted in addition to the built-in roots.
     pub extra_ca_file: Option<PathBuf>,
-    /// The service's own settings (`settings.rs`).
-    pub settings: Settings,
 }
 
 impl Default for Config {
     fn default() -> Self {
         Self {
+            settings: Settings::default(),
             host: DEFAULT_HOST,
             port: DEFAULT_PORT,
             log_filter: default_log_filter(),
@@ -111,7 +112,6 @@ impl Default for Config {
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             upstream_url: None,
             extra_ca_file: None,
-            settings: Settings::default(),
         }
     }
 }
@@ -180,6 +180,7 @@ impl Config {
         };
 
         Ok(Self {
+            settings: Settings::from_lookup(&get)?,
             host: parse_or("APP_HOST", get("APP_HOST"), d.host, parse_host)?,
             port: parse_or("APP_PORT", get("APP_PORT"), d.port, parse_port)?,
             log_filter: parse_or("APP_LOG", get("APP_LOG"), d.log_filter, parse_log)?,
@@ -203,7 +204,6 @@ impl Config {
                 })
                 .transpose()?,
             extra_ca_file: get("APP_EXTRA_CA_FILE").map(PathBuf::from),
-            settings: Settings::from_lookup(&get)?,
         })
     }
 
