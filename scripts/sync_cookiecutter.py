@@ -1,10 +1,11 @@
-"""Write cookiecutter.json and template.yaml from copier.yml (the single source of the questions).
+"""Render the questions and their rules for every front door.
 
 Usage: python scripts/sync_cookiecutter.py [--check]
 
-cookiecutter.json serves cookiecutter and cruft; template.yaml is the Backstage Software
-Template, its form's rules derived from the pre-generation hook's. With --check, write nothing
-and exit 1 when either is out of date.
+Sources: copier.yml's questions (help, defaults, choices) and tooling/answer_rules.py's rules.
+Written: copier.yml's validators, the rule data of hooks/pre_gen_project.py, cookiecutter.json
+(cookiecutter and cruft) and template.yaml (the Backstage Software Template). With --check,
+write nothing and exit 1 when any is out of date.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tooling.backstage_template import TEMPLATE_YAML, render_template_yaml
 from tooling.cookiecutter_json import COOKIECUTTER_JSON, render_cookiecutter_json
+from tooling.questions import COPIER_YML
+from tooling.rule_outputs import HOOK, render_copier_yml_file, render_hook_file
 
 
 def main() -> int:
@@ -26,6 +29,8 @@ def main() -> int:
 
     # template.yaml takes its derived defaults from cookiecutter.json: that one first.
     generated = [
+        (COPIER_YML, render_copier_yml_file),
+        (HOOK, render_hook_file),
         (COOKIECUTTER_JSON, render_cookiecutter_json),
         (TEMPLATE_YAML, render_template_yaml),
     ]

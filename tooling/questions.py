@@ -53,13 +53,18 @@ def choice_matrix(options: dict[str, list[str]] | None = None) -> list[dict[str,
     and so are the pairs only they contain. `options` defaults to this version's choices; an
     older release's choices give the matrix its services were generated with.
     """
-    from hooks.pre_gen_project import RULES
+    from hooks.pre_gen_project import RULES, broken
 
     options = choices() if options is None else options
     names = list(options)
 
     def refused(combo: dict[str, str]) -> bool:
-        return any(rule.question in options and rule.broken_by(combo) for rule in RULES)
+        return any(
+            rule["question"] in options
+            and (not rule.get("only_if") or rule["only_if"]["question"] in options)
+            and broken(rule, combo)
+            for rule in RULES
+        )
 
     everything = (
         dict(zip(names, values, strict=True)) for values in itertools.product(*options.values())
