@@ -36,6 +36,8 @@ from tooling.questions import choice_matrix, choices, combination_id, questions
 from tooling.render import render_with_copier
 from tooling.scaffolder import (
     ENVIRONMENT,
+    GITLAB_REPO_URL,
+    REPO_URL,
     run_templates,
     validate_parameters,
     validate_with_templates,
@@ -141,22 +143,37 @@ def compare(views: tuple[dict[str, Any], ...], verdicts: list[dict[str, Any]]) -
 
 
 def without_each_rule(entity: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The entity once per rule of its form, with that rule taken out."""
+    """The entity once per rule of its form, with that rule taken out: each rule of a question
+    (its `allOf` items and its choice list), also where it holds only while another answer
+    matches (inside `then`)."""
     variants = {}
+
+    def remove(label: str, path: list[Any]) -> None:
+        variant = copy.deepcopy(entity)
+        *parents, last = path
+        holder = variant
+        for key in parents:
+            holder = holder[key]
+        del holder[last]
+        variants[label] = variant
+
+    def walk(schema: dict[str, Any], path: list[Any]) -> None:
+        for name, question in schema.get("properties", {}).items():
+            here = [*path, "properties", name]
+            for index, rule in enumerate(question.get("allOf", [])):
+                remove(rule["description"], [*here, "allOf", index])
+            if "enum" in question:
+                remove(f"{name}: choices", [*here, "enum"])
+        # The rules inside a rule between answers; where to publish is the form's own rule,
+        # which the hook never sees (test_the_form_publishes_gitlab_ci_to_gitlab_only).
+        for branch in ("then", "else"):
+            if branch in schema and "repoUrl" not in schema[branch]["properties"]:
+                walk(schema[branch], [*path, branch])
+        for index, conditional in enumerate(schema.get("allOf", [])):
+            walk(conditional, [*path, "allOf", index])
+
     for page_index, page in enumerate(entity["spec"]["parameters"]):
-        for name, schema in page["properties"].items():
-            for index, rule in enumerate(schema.get("allOf", [])):
-                variant = copy.deepcopy(entity)
-                del variant["spec"]["parameters"][page_index]["properties"][name]["allOf"][index]
-                variants[rule["description"]] = variant
-            if "enum" in schema:
-                variant = copy.deepcopy(entity)
-                del variant["spec"]["parameters"][page_index]["properties"][name]["enum"]
-                variants[f"{name}: choices"] = variant
-        if "then" in page:
-            variant = copy.deepcopy(entity)
-            del variant["spec"]["parameters"][page_index]["then"]
-            variants[f"{page['title']}: rule between answers"] = variant
+        walk(page, ["spec", "parameters", page_index])
     return variants
 
 
@@ -231,7 +248,7 @@ def test_a_refusal_names_the_question_and_the_rule():
     [low_port] = validate_parameters([form_values(form_view({"http_port": "80"}))])
     [error] = low_port["errors"]
     assert error["question"] == "allow_low_port"
-    assert error["rule"].startswith("allow_low_port: the port is below 1024")
+    assert error["rule"].startswith("allow_low_port: a port below 1024 needs it")
 
 
 def test_control_without_the_schema_cookiecutter_renders_a_port_the_hook_refuses(tmp_path):
@@ -418,3 +435,68 @@ def test_a_backstage_service_updates_with_copier_to_a_later_release(tmp_path):
     assert yaml.safe_load((service / ".copier-answers.yml").read_text("utf-8"))["_commit"] == (
         "0.4.0"
     )
+
+
+def test_the_form_publishes_gitlab_ci_to_gitlab_only():
+    """ci gitlab is published with publish:gitlab to the organisation's GitLab, every other ci
+    with publish:github: the form refuses a repository location on the other host."""
+    cases = [
+        ({"ci": "gitlab"}, GITLAB_REPO_URL, False),
+        ({"ci": "gitlab"}, REPO_URL, True),
+        ({"ci": "github"}, REPO_URL, False),
+        ({"ci": "github"}, GITLAB_REPO_URL, True),
+        ({"ci": "none"}, GITLAB_REPO_URL, True),
+    ]
+    answer_sets = [{**form_values(form_view(a)), "repoUrl": url} for a, url, _ in cases]
+    verdicts = validate_parameters(answer_sets)
+    assert [verdict["refused"] for verdict in verdicts] == [refused for *_, refused in cases]
+    for verdict in verdicts:
+        assert {error["question"] for error in verdict["errors"]} <= {"repoUrl"}
+
+
+def test_each_ci_is_published_by_its_own_action(published):
+    for answers, (_, result) in zip(BACKSTAGE_MATRIX, published, strict=True):
+        expected = "publish:gitlab" if answers.get("ci") == "gitlab" else "publish:github"
+        assert result["published"]["action"] == expected, answers
+        assert result["registered"]["repoContentsUrl"].startswith(
+            "https://gitlab.com/" if expected == "publish:gitlab" else "https://github.com/"
+        )
+
+
+# Template code that runs a shell command where it is rendered: it creates the file it names.
+def payload(marker: Path) -> str:
+    return "{{ cycler.__init__.__globals__.os.popen('touch " + str(marker) + "').read() }}"
+
+
+def test_control_the_payload_runs_when_cookiecutter_renders_it(tmp_path):
+    """Given to cookiecutter as a value, as a Backstage template that passes answers straight
+    through would give it, the payload runs (cookiecutter's own command line does the same)."""
+    marker = tmp_path / "ran"
+    output = tmp_path / "out"
+    output.mkdir()
+    cookiecutter_cli(output, {"description": payload(marker)})
+    assert marker.exists()
+
+
+def test_template_code_in_any_text_answer_never_runs_through_backstage(tmp_path):
+    """The form and the router refuse template syntax; when that check is bypassed (a task
+    created with edited parameters), Backstage's runner still only copies the text: no answer
+    reaches cookiecutter as a template, so nothing runs and the service holds the text as typed."""
+    text_questions = [name for name, spec in questions().items() if spec.get("type") != "bool"]
+    markers = {name: tmp_path / f"ran-{name}" for name in text_questions}
+    answers = {name: payload(marker) for name, marker in markers.items()}
+    refusals = validate_parameters([{**form_values(form_view({})), **answers}])[0]["errors"]
+    assert {error["question"] for error in refusals} >= set(text_questions)
+
+    defaults = form_values(form_view({}))
+    runs = [({**defaults, name: answers[name]}, tmp_path / name) for name in text_questions]
+    results = run_templates(runs)
+    assert sorted(marker.name for marker in markers.values() if marker.exists()) == []
+    for name, result in zip(text_questions, results, strict=True):
+        assert "error" not in result, (name, result)
+        written = "\n".join(
+            path.read_text(encoding="utf-8", errors="replace")
+            for path in (tmp_path / name).rglob("*")
+            if path.is_file()
+        )
+        assert str(markers[name]) in written, name

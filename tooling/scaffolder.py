@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tooling.backstage_template import (
+    GITLAB_HOST,
     TEMPLATE_URL_PARAMETER,
     TEMPLATE_VERSION_PARAMETER,
     TEMPLATE_YAML,
@@ -24,8 +25,16 @@ from tooling.questions import REPO_ROOT
 BACKSTAGE = REPO_ROOT / "tooling" / "backstage"
 NODE = BACKSTAGE / "node_modules" / ".bin" / "node"
 SCAFFOLDER = BACKSTAGE / "scaffolder.mjs"
-# Where the form's last page publishes to; the local publishing step only records it.
+# Where the form publishes to (the host follows ci); the local publishing step only records it.
 REPO_URL = "github.com?owner=example&repo=svc"
+GITLAB_REPO_URL = f"{GITLAB_HOST}?owner=example&repo=svc"
+
+
+def repo_url(answers: dict[str, Any]) -> str:
+    """The repository location a person picks for these answers: GitLab for ci gitlab."""
+    return GITLAB_REPO_URL if answers.get("ci") == "gitlab" else REPO_URL
+
+
 # What a platform team puts in app-config's scaffolder.defaultEnvironment.parameters: where
 # the template lives and the release registered (README, "Create from Backstage").
 ENVIRONMENT = {
@@ -64,7 +73,7 @@ def validate_with_templates(
     answer_sets: list[dict[str, Any]], templates: list[Path]
 ) -> list[list[dict[str, Any]]]:
     """`validate_parameters` for several templates in one Node process: a list per template."""
-    data = [{"repoUrl": REPO_URL, **answers} for answers in answer_sets]
+    data = [{"repoUrl": repo_url(answers), **answers} for answers in answer_sets]
     run = _scaffolder("validate", *templates, data=data)
     if run.returncode != 0:
         raise RuntimeError(run.stderr)
@@ -84,7 +93,7 @@ def run_templates(
     and the task's log."""
     data = [
         {
-            "parameters": {"repoUrl": REPO_URL, **parameters},
+            "parameters": {"repoUrl": repo_url(parameters), **parameters},
             "environment": ENVIRONMENT if environment is None else environment,
             "output": str(output),
         }

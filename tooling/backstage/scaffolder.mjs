@@ -12,8 +12,9 @@
 //   scaffolder.mjs run TEMPLATE < [{parameters, environment, output}, ...]
 //     Runs the template's steps with NunjucksWorkflowRunner, once per entry; `environment` is
 //     the backend's `scaffolder.defaultEnvironment.parameters` (app-config). `publish:github`
-//     is replaced by a step that copies the workspace to `output` (what a push would publish)
-//     and `catalog:register` by one that records its input; every other step is Backstage's.
+//     and `publish:gitlab` are replaced by a step that copies the workspace to `output` (what a
+//     push would publish) and records which ran with its input, and `catalog:register` by one
+//     that records its input; every other step is Backstage's.
 //     Prints [{output, published, registered} or {error, log}] in the same order.
 import { createRequire } from "node:module";
 import { mkdtempSync, readFileSync } from "node:fs";
@@ -81,15 +82,20 @@ async function runAll(runs) {
   let outputPath;
   const actions = [
     createFetchCookiecutterAction({ reader, integrations }),
-    createTemplateAction({
-      id: "publish:github",
-      async handler(ctx) {
-        await fs.copy(ctx.workspacePath, outputPath);
-        result.published = ctx.input;
-        ctx.output("remoteUrl", "https://github.com/example/published");
-        ctx.output("repoContentsUrl", "https://github.com/example/published/blob/main");
-      },
-    }),
+    ...[
+      ["publish:github", "https://github.com/example/published", "/blob/main"],
+      ["publish:gitlab", "https://gitlab.com/example/published", "/-/blob/main"],
+    ].map(([id, remoteUrl, contents]) =>
+      createTemplateAction({
+        id,
+        async handler(ctx) {
+          await fs.copy(ctx.workspacePath, outputPath);
+          result.published = { action: id, ...ctx.input };
+          ctx.output("remoteUrl", remoteUrl);
+          ctx.output("repoContentsUrl", remoteUrl + contents);
+        },
+      }),
+    ),
     createTemplateAction({
       id: "catalog:register",
       async handler(ctx) {
