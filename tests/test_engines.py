@@ -12,6 +12,7 @@ import tomlkit
 import yaml
 
 from tests.engines_cli import cookiecutter_cli, copier_cli, cruft_cli, generated_project
+from tests.readme import rendered_readme
 from tests.trees import differences
 from tooling.cookiecutter_json import COOKIECUTTER_JSON, render_cookiecutter_json
 from tooling.questions import REPO_ROOT, choice_matrix, combination_id
@@ -90,8 +91,7 @@ def test_free_text_arrives_exactly_in_every_engine(tmp_path, template_repo):
     package = tomlkit.parse((from_copier / "Cargo.toml").read_text(encoding="utf-8"))["package"]
     assert package["description"] == TRICKY_TEXT["description"]
     assert package["authors"] == [f"{TRICKY_TEXT['author_name']} <platform@example.com>"]
-    readme = (from_copier / "README.md").read_text(encoding="utf-8")
-    assert readme.startswith(f"# {TRICKY_TEXT['project_name']}\n\n{TRICKY_TEXT['description']}\n")
+    assert rendered_readme(from_copier) == (TRICKY_TEXT["project_name"], TRICKY_TEXT["description"])
     assert containerfile_label(from_copier, "description") == TRICKY_TEXT["description"]
     chart = yaml.safe_load((from_copier / "chart" / "Chart.yaml").read_text(encoding="utf-8"))
     assert chart["description"] == TRICKY_TEXT["description"]
