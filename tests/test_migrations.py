@@ -9,7 +9,9 @@ for, and must do its job there. The control: that Python cannot import tomlkit.
 
 from __future__ import annotations
 
+import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,8 @@ import yaml
 
 from tooling.copier_only import copier_only_python
 from tooling.questions import REPO_ROOT
+from tooling.release_history import NEW_VERSION, build_release_history
+from tooling.template_repo import git
 
 MIGRATIONS = REPO_ROOT / "migrations"
 
@@ -228,6 +232,25 @@ def new_file_untracked(project: Path, result: subprocess.CompletedProcess[str]) 
     assert (project / "src" / "api.rs").read_text() == "//! The team's routes.\n"
 
 
+def answers_0_4_0_refuses(project: Path) -> None:
+    (project / ".copier-answers.yml").write_text(
+        "_commit: 0.3.0\n_src_path: https://example.com/t.git\nhttp_port: '09090'\n"
+        "project_slug: svc\ndescription: 'trailing '\nauthor_email: caf\u00e9@example.com\n",
+        encoding="utf-8",
+    )
+
+
+def stopped_naming_each_answer(project: Path, result: subprocess.CompletedProcess[str]) -> None:
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("template update stopped: this release refuses answers")
+    assert "http_port: must be a whole number from 1 to 65535" in line
+    assert "(recorded: '09090')" in line
+    assert "description: must not start or end with a space" in line
+    assert "author_email: must be an e-mail address" in line
+    assert "project_slug" not in line
+
+
 # Script -> (the situation it exists for, what it must leave), for every migration.
 CASES = {
     "reqwest_0_13_features.py": (reqwest_012, reqwest_renamed),
@@ -239,6 +262,7 @@ CASES = {
     "team_settings_check.py": (setting_in_0_1_0_config, stopped_naming_the_setting),
     "team_test_modules.py": (team_module_in_conflict, team_module_first),
     "unstage_new_files.py": (new_file_staged, new_file_untracked),
+    "recorded_answers_check.py": (answers_0_4_0_refuses, stopped_naming_each_answer),
 }
 
 
@@ -253,6 +277,55 @@ def test_migration_does_its_job_with_only_copier_installed(renovate_python, tmp_
     result = run_migration(renovate_python, script, project)
 
     assert "Traceback" not in result.stderr, result.stderr
-    if script not in ("new_module_names.py", "team_settings_check.py"):
+    if script not in ("new_module_names.py", "team_settings_check.py", "recorded_answers_check.py"):
         assert result.returncode == 0, result.stdout + result.stderr
     check(project, result)
+
+
+def test_an_update_to_0_4_0_stops_on_a_recorded_answer_it_refuses(tmp_path):
+    """A service made at 0.3.0 with port `09090` (copier took it then): the update stops with
+    the migration's line and changes nothing. The control: the same update from a template
+    without the migration, where copier quietly puts the default port in its place."""
+    template = build_release_history(tmp_path / "template")
+    copier = [sys.executable, "-m", "copier"]
+    service = tmp_path / "svc"
+    data = ["--data", "http_port=09090", "--data", "project_slug=svc"]
+    subprocess.run(
+        [
+            *copier,
+            "copy",
+            "--defaults",
+            "--quiet",
+            "--vcs-ref",
+            "0.3.0",
+            *data,
+            str(template),
+            str(service),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    git(service, "init", "--quiet", "--initial-branch=main")
+    git(service, "add", "--all")
+    git(service, "commit", "--quiet", "--message", "generated at 0.3.0")
+
+    def update(version: str) -> subprocess.CompletedProcess[str]:
+        command = [*copier, "update", "--defaults", "--trust", "--vcs-ref", version]
+        return subprocess.run(command, cwd=service, capture_output=True, text=True, check=False)
+
+    stopped = update(NEW_VERSION)
+    assert stopped.returncode != 0
+    assert "http_port: must be a whole number from 1 to 65535" in stopped.stderr
+    assert git(service, "status", "--porcelain") == ""
+
+    copier_yml = template / "copier.yml"
+    text = copier_yml.read_text(encoding="utf-8")
+    without = re.sub(r"  - version: \"0\.4\.0\"\n(    .*\n)+", "", text)
+    assert without != text
+    copier_yml.write_text(without, encoding="utf-8")
+    git(template, "commit", "--quiet", "--all", "--message", "no answers check")
+    git(template, "tag", "0.4.1")
+    quiet = update("0.4.1")
+    assert quiet.returncode == 0, quiet.stderr
+    recorded = yaml.safe_load((service / ".copier-answers.yml").read_text(encoding="utf-8"))
+    assert recorded["http_port"] == "8080"
