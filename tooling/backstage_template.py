@@ -14,7 +14,6 @@ and lengths count code points as Python does.
 
 from __future__ import annotations
 
-import re
 from functools import cache
 from typing import Any
 
@@ -57,6 +56,13 @@ GITLAB_HOST = "gitlab.com"
 RAW_PREFIX = "_raw_"
 
 
+def _literally(text: str) -> str:
+    """A pattern that matches `text` itself, in both Python's and ECMAScript's (`u`) syntax."""
+    return "".join(
+        c if c.isalnum() else ("[\\" + c + "]" if c in "\\]^-" else f"[{c}]") for c in text
+    )
+
+
 def _anchored(pattern: str) -> str:
     return f"^(?:{pattern})$"
 
@@ -67,16 +73,25 @@ def schema_rule(rule: Rule) -> dict[str, Any]:
         forbidden = sorted({spelling for name in rule.values for spelling in _spellings(name)})
     else:
         forbidden = list(rule.values)
+    # A list of values as a pattern: an `enum` inside a text question's allOf makes the form
+    # (rjsf) replace whatever is typed with the default.
+    alternatives = "|".join(map(_literally, rule.values))
     schemas = {
         "matches": lambda: {"pattern": _anchored(rule.pattern)},
         "contains": lambda: {"pattern": rule.pattern},
         "excludes": lambda: {"not": {"pattern": rule.pattern}},
         "max_length": lambda: {"maxLength": rule.limit},
-        "one_of": lambda: {"enum": list(rule.values)},
+        "one_of": lambda: {"pattern": _anchored(alternatives)},
         "none_of": lambda: {"not": {"enum": forbidden}},
         "is_true": lambda: {"const": True},
     }
-    return {"description": f"{rule.question}: {rule.message}", **schemas[rule.kind]()}
+    return {
+        "description": f"{rule.question}: {rule.message}",
+        **schemas[rule.kind](),
+        # What the form shows under the field (ajv-errors, which the scaffolder's form loads);
+        # the field's name is already beside it.
+        "errorMessage": rule.message,
+    }
 
 
 def _spellings(name: str) -> list[str]:
@@ -156,7 +171,8 @@ def _repository_rule() -> dict[str, Any]:
             "properties": {
                 "repoUrl": {
                     "description": f"repoUrl: ci gitlab publishes to {GITLAB_HOST}; choose it",
-                    "pattern": f"^{re.escape(GITLAB_HOST)}[?]",
+                    "pattern": f"^{_literally(GITLAB_HOST)}[?]",
+                    "errorMessage": f"ci gitlab publishes to {GITLAB_HOST}; choose it",
                 }
             }
         },
@@ -165,6 +181,7 @@ def _repository_rule() -> dict[str, Any]:
                 "repoUrl": {
                     "description": "repoUrl: this ci publishes to github.com; choose it",
                     "pattern": "^github[.]com[?]",
+                    "errorMessage": "this ci publishes to github.com; choose it",
                 }
             }
         },
