@@ -349,6 +349,31 @@ RULES_JSON = r"""[
   "crate_ident": true
  },
  {
+  "question": "project_slug",
+  "kind": "none_of",
+  "message": "must not be the name of a module of the service's own code (src/, tests/api/)",
+  "values": [
+   "api",
+   "app",
+   "client",
+   "config",
+   "healthcheck",
+   "helpers",
+   "limits",
+   "logs",
+   "metrics",
+   "routes",
+   "server",
+   "settings",
+   "shutdown",
+   "startup",
+   "telemetry",
+   "tls",
+   "trace_context"
+  ],
+  "crate_ident": true
+ },
+ {
   "question": "description",
   "kind": "contains",
   "message": "must not be empty",
@@ -552,8 +577,8 @@ RULES_JSON = r"""[
  {
   "question": "repository_url",
   "kind": "matches",
-  "message": "must be an http(s) URL without spaces, quotes or query, such as https://github.com/org/repo",
-  "pattern": "https?://[a-zA-Z0-9.-]+(:[0-9]+)?(/[a-zA-Z0-9._~%+-]+)*/?"
+  "message": "must be an http(s) URL without spaces, quotes or query, with a valid host, port and %-escapes, such as https://github.com/org/repo",
+  "pattern": "https?://(([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?[.])*[a-zA-Z]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?|(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])([.](25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3})(:([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?(/([a-zA-Z0-9._~+-]|%[0-9a-fA-F]{2})+)*/?"
  },
  {
   "question": "image_name",

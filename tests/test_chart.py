@@ -687,8 +687,8 @@ def test_control_helm_lint_refuses_values_the_schema_forbids(defaults, values, m
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        ("name: svc-chart\n", "name: svc chart\n", "metadata.name"),
-        ("  owner: group:platform-team\n", "", "owner"),
+        ("name: 'svc-chart'\n", "name: 'svc chart'\n", "metadata.name"),
+        ("  owner: 'group:platform-team'\n", "", "owner"),
         ("spec:\n", "specification:\n", "additional properties"),
     ],
     ids=["bad-name", "no-owner", "foreign-root-field"],

@@ -430,6 +430,8 @@ def test_a_lock_in_conflict_takes_the_templates_side_and_locks_the_teams_crates(
     assert "smallvec" in root["dependencies"]
 
 
+# A release after the one the fleet updates to.
+LATER = NEW_VERSION.rsplit(".", 1)[0] + ".1"
 COPIER_UPDATE = [sys.executable, "-m", "copier", "update", "--quiet", "--defaults", "--trust"]
 
 
@@ -442,8 +444,8 @@ def test_copier_update_keeps_the_teams_api_module_even_when_the_template_changes
     git(tmp_path, "clone", "--quiet", str(fleet.template), str(template))
     api = template / "template" / "src" / "api.rs"
     api.write_text(api.read_text() + "// A later release's comment.\n")
-    git(template, "commit", "--quiet", "--all", "--message", "0.4.0: edits api.rs")
-    git(template, "tag", "0.4.0")
+    git(template, "commit", "--quiet", "--all", "--message", f"{LATER}: edits api.rs")
+    git(template, "tag", LATER)
     clean = updated_by_copier(fleet, clean=True)
     project = tmp_path / clean.slug
     shutil.copytree(clean.project, project, symlinks=True)
@@ -464,14 +466,14 @@ def test_copier_update_keeps_the_teams_api_module_even_when_the_template_changes
     git(project, "commit", "--quiet", "--all", "--message", "Team: the orders route")
 
     result = subprocess.run(
-        [*COPIER_UPDATE, "--vcs-ref", "0.4.0"],
+        [*COPIER_UPDATE, "--vcs-ref", LATER],
         cwd=project,
         capture_output=True,
         text=True,
     )
 
     assert result.returncode == 0, result.stderr
-    assert yaml.safe_load((project / ".copier-answers.yml").read_text())["_commit"] == "0.4.0"
+    assert yaml.safe_load((project / ".copier-answers.yml").read_text())["_commit"] == LATER
     assert (project / "src" / "api.rs").read_text() == team_api
     assert find_conflicts(project) == {}
 

@@ -138,3 +138,16 @@ def test_the_hostile_service_passes_make_check(copier_service):
     git(copier_service, "add", "--all")
     git(copier_service, "commit", "--quiet", "--message", "generated")
     make(copier_service, "check", OFFLINE_DENY_CHECKS)
+
+
+@pytest.mark.parametrize("slug", ["null", "true_", "no", "off"])
+def test_names_yaml_reads_as_keywords_stay_names(tmp_path, slug):
+    """The slug's Kubernetes name in the chart and the catalog entry: a string, whatever YAML
+    1.1 would make of it unquoted (`null`, `true`, `no`)."""
+    project = render_with_copier(tmp_path / "service", {"project_slug": slug})
+    name = slug.rstrip("_")
+    chart = yaml.safe_load((project / "chart" / "Chart.yaml").read_text(encoding="utf-8"))
+    catalog = yaml.safe_load((project / "catalog-info.yaml").read_text(encoding="utf-8"))
+    assert chart["name"] == name
+    assert catalog["metadata"]["name"] == name
+    assert catalog["metadata"]["annotations"]["backstage.io/kubernetes-id"] == name

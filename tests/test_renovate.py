@@ -40,9 +40,9 @@ UNSAFE = "Template uses potentially unsafe feature: migrations"
 # renovate.json has, in the same place, so the update merges it as a change both sides made.
 EXTENDS_LINE = '  "extends": ["config:recommended"],\n'
 IGNORE_SCRIPTS_LINE = '  "ignoreScripts": false,\n'
-# A release after this one, for the checks of 0.3.0's services: with a migration of its own, or
-# with none.
-LATER_VERSION = "0.3.1"
+# A release after this one, for the checks of services made at this one: with a migration of
+# its own, or with none.
+LATER_VERSION = "0.4.1"
 
 
 ANSWERS = {"project_slug": "svc", "ci": "gitlab", "template_updates": "renovate"}

@@ -81,7 +81,16 @@ EMAIL = (
     r"[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?"
     r"([.][a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*[.][a-zA-Z]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?"
 )
-URL = r"https?://[a-zA-Z0-9.-]+(:[0-9]+)?(/[a-zA-Z0-9._~%+-]+)*/?"
+# A host as browsers and Helm parse it: DNS labels whose last starts with a letter (a number
+# there makes it an IPv4 address to a URL parser), or a dotted-quad IPv4 address; a port from
+# the port rule; path segments of unreserved characters and well-formed %-escapes.
+_LABEL = r"[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?"
+_TOP_LABEL = r"[a-zA-Z]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?"
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+URL = (
+    rf"https?://(({_LABEL}[.])*{_TOP_LABEL}|{_OCTET}([.]{_OCTET}){{3}})(:({PORT}))?"
+    r"(/([a-zA-Z0-9._~+-]|%[0-9a-fA-F]{2})+)*/?"
+)
 # Path components as the distribution spec has them: separated by `.`, `_`, `__` or dashes.
 IMAGE_NAME = r"[a-z0-9]+([.-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+(([._]|__|-+)[a-z0-9]+)*)+"
 
@@ -163,6 +172,16 @@ def lock_crates() -> tuple[str, ...]:
     if not names:
         raise ValueError("no packages found in template/Cargo.lock")
     return tuple(sorted(name.replace("-", "_") for name in names))
+
+
+def own_modules() -> tuple[str, ...]:
+    """Top-level module names of the service's own code (src/ and its tests): a crate named
+    like one makes `use <crate>::...` ambiguous in main.rs and the tests, which then do not
+    compile. The test target `api` counts too."""
+    root = REPO_ROOT / "template"
+    files = [*(root / "src").glob("*.rs"), *(root / "tests" / "api").glob("*.rs")]
+    names = {path.stem for path in files} - {"main", "lib", "mod"}
+    return tuple(sorted(names | {"api"}))
 
 
 def _free_text(question: str, max_length: int, extra_forbidden: str = "") -> list[Rule]:
@@ -250,6 +269,13 @@ def rules() -> tuple[Rule, ...]:
                 values=lock_crates(),
                 crate_ident=True,
             ),
+            Rule(
+                "project_slug",
+                "none_of",
+                "must not be the name of a module of the service's own code (src/, tests/api/)",
+                values=own_modules(),
+                crate_ident=True,
+            ),
         ],
         "description": _free_text("description", 200),
         "author_name": _free_text("author_name", 100, extra_forbidden="<>"),
@@ -293,8 +319,8 @@ def rules() -> tuple[Rule, ...]:
             Rule(
                 "repository_url",
                 "matches",
-                "must be an http(s) URL without spaces, quotes or query, "
-                "such as https://github.com/org/repo",
+                "must be an http(s) URL without spaces, quotes or query, with a valid host, "
+                "port and %-escapes, such as https://github.com/org/repo",
                 pattern=URL,
             )
         ],
