@@ -146,8 +146,10 @@ def add_release(template: Path, version: str, readme_title: str, migration: bool
         config.write_text(text.replace("_migrations:\n", "_migrations:\n" + entry, 1))
     readme = template / "template" / "README.md"
     lines = readme.read_text(encoding="utf-8").splitlines(keepends=True)
-    assert lines[0].startswith("# ")
-    readme.write_text(readme_title + "\n" + "".join(lines[1:]), encoding="utf-8")
+    # The title: the first line the README renders (Jinja macros stand before it).
+    [title] = [index for index, line in enumerate(lines) if line.startswith("# {{")][:1]
+    lines[title] = readme_title + "\n"
+    readme.write_text("".join(lines), encoding="utf-8")
     git(template, "commit", "--quiet", "--all", "--message", f"{version}: a migration")
     git(template, "tag", version)
 
@@ -161,7 +163,7 @@ def later_history(history: Path, destination: Path, migration: bool) -> Path:
     """A clone of `history` with a release after this one."""
     subprocess.run(["git", "clone", "--quiet", str(history), str(destination)], check=True)
     git(destination, "checkout", "--quiet", "-B", "releases", NEW_VERSION)
-    title = "# {{ cookiecutter.project_name }} (service)"
+    title = "# {{ markdown(cookiecutter.project_name) }} (service)"
     add_release(destination, LATER_VERSION, title, migration)
     return destination
 
