@@ -274,6 +274,7 @@ RULES_JSON = r"""[
    "serde_derive",
    "serde_json",
    "serde_path_to_error",
+   "service_runtime",
    "sharded_slab",
    "shlex",
    "signal_hook_registry",
@@ -354,22 +355,9 @@ RULES_JSON = r"""[
   "message": "must not be the name of a module of the service's own code (src/, tests/api/)",
   "values": [
    "api",
-   "app",
-   "client",
-   "config",
-   "healthcheck",
    "helpers",
-   "limits",
-   "logs",
-   "metrics",
-   "routes",
-   "server",
    "settings",
-   "shutdown",
-   "startup",
-   "telemetry",
-   "tls",
-   "trace_context"
+   "smoke"
   ],
   "crate_ident": true
  },

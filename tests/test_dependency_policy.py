@@ -28,7 +28,7 @@ def test_policy_check_catches_reqwest_with_default_features(render):
 
 
 def enable_reqwest_default_features(project):
-    manifest_path = project / "Cargo.toml"
+    manifest_path = project / "runtime" / "Cargo.toml"
     manifest = tomlkit.parse(manifest_path.read_text(encoding="utf-8"))
     del manifest["dependencies"]["reqwest"]["default-features"]
     manifest_path.write_text(tomlkit.dumps(manifest), encoding="utf-8")

@@ -11,7 +11,7 @@ import yaml
 
 from tests.helpers import leftover_template_syntax
 from tooling.image import MUSL_TARGETS
-from tooling.questions import choice_matrix, choices, combination_id, questions
+from tooling.questions import REPO_ROOT, choice_matrix, choices, combination_id, questions
 
 CHOICE_MATRIX = choice_matrix()
 
@@ -84,7 +84,14 @@ def test_default_answers_give_a_rustls_only_size_optimised_service(render):
     assert package["rust-version"] == "1.85"
     assert package["publish"] is False
 
-    dependencies = manifest["dependencies"]
+    # The runtime is the vendored crate, a member of the service's workspace.
+    assert manifest["dependencies"]["service-runtime"] == {"path": "runtime"}
+    assert manifest["workspace"]["members"] == ["runtime"]
+    assert manifest["features"]["metrics"] == ["service-runtime/metrics"]
+    assert manifest["dependencies"]["mimalloc"]["optional"] is True
+
+    runtime = tomlkit.parse((project / "runtime" / "Cargo.toml").read_text("utf-8")).unwrap()
+    dependencies = runtime["dependencies"]
     reqwest = dependencies["reqwest"]
     assert reqwest["default-features"] is False
     assert sorted(reqwest["features"]) == ["json", "rustls-no-provider"]
@@ -93,11 +100,10 @@ def test_default_answers_give_a_rustls_only_size_optimised_service(render):
     assert "ring" in rustls["features"]
     assert "aws-lc-rs" not in rustls["features"]
     assert "webpki-roots" in dependencies
-    assert dependencies["mimalloc"]["optional"] is True
     prometheus = dependencies["prometheus-client"]
     assert prometheus["optional"] is True
     assert prometheus["default-features"] is False
-    assert manifest["features"]["metrics"] == ["dep:prometheus-client", "axum/matched-path"]
+    assert runtime["features"]["metrics"] == ["dep:prometheus-client", "axum/matched-path"]
 
     profile = manifest["profile"]["release"]
     assert profile == {
@@ -107,8 +113,19 @@ def test_default_answers_give_a_rustls_only_size_optimised_service(render):
         "panic": "unwind",
         "strip": True,
     }
-    config_rs = (project / "src" / "config.rs").read_text(encoding="utf-8")
-    assert "pub const DEFAULT_PORT: u16 = 8080;" in config_rs
+    main_rs = (project / "src" / "main.rs").read_text(encoding="utf-8")
+    assert "        .default_port(8080)\n" in main_rs
+
+
+def test_the_runtime_folder_is_the_crate_in_this_repository_byte_for_byte(render):
+    """Rendering never changes the vendored crate, so its tests here test what services build."""
+    project = render({"project_slug": "zz-other", "http_port": "9000", "metrics": "none"})
+    source = REPO_ROOT / "template" / "runtime"
+    files = sorted(path.relative_to(source) for path in source.rglob("*") if path.is_file())
+    rendered = project / "runtime"
+    assert files == sorted(p.relative_to(rendered) for p in rendered.rglob("*") if p.is_file())
+    for relative in files:
+        assert (rendered / relative).read_bytes() == (source / relative).read_bytes(), relative
 
 
 def test_answers_file_records_every_answer_for_copier_update(render):

@@ -8,10 +8,11 @@
 
 use axum::Router;
 
-use crate::routes::AppState;
+use crate::AppState;
 
-/// The service's own API, merged with the template's routes by `app.rs`,
-/// behind the same layers: request log, trace context, timeouts, metrics.
+/// The service's own API, served by the runtime next to its `/healthz`,
+/// `/readyz` and `/metrics`, behind the same layers: request log, trace
+/// context, timeouts, metrics.
 pub fn router() -> Router<AppState> {
     Router::new()
 }

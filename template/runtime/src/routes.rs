@@ -1,4 +1,5 @@
-//! HTTP routes and their handlers.
+//! The runtime's own routes (`/healthz`, `/readyz`, the example `/upstream`),
+//! the state every handler can reach and the error answer they share.
 
 use std::sync::Arc;
 
@@ -13,7 +14,7 @@ use serde_json::json;
 use tokio::sync::Semaphore;
 
 use crate::client::OutboundResult;
-use crate::config::Config;
+use crate::config::{Config, Settings};
 use crate::server::ConnectionStats;
 use crate::shutdown::Readiness;
 use crate::telemetry::current_request_id;
@@ -21,11 +22,39 @@ use crate::telemetry::current_request_id;
 use crate::telemetry::metrics::Metrics;
 use crate::telemetry::trace_context;
 
-/// What every handler can reach. Cheap to clone: everything is shared.
-#[derive(Debug, Clone)]
-pub struct AppState {
+/// What every handler can reach, with the service's own settings `S` in
+/// `config.settings`. Cheap to clone: everything is shared.
+///
+/// A service's routes get it at start-up and may wrap it in a state of their
+/// own (a database pool built then, say):
+///
+/// ```
+/// use axum::Router;
+/// use axum::extract::State;
+/// use axum::routing::get;
+/// use service_runtime::AppState;
+///
+/// #[derive(Clone)]
+/// struct Orders {
+///     runtime: AppState,
+///     page_size: usize,
+/// }
+///
+/// async fn page_size(State(orders): State<Orders>) -> String {
+///     orders.page_size.to_string()
+/// }
+///
+/// fn routes(state: &AppState) -> Router {
+///     let orders = Orders { runtime: state.clone(), page_size: 50 };
+///     Router::new().route("/orders/page-size", get(page_size)).with_state(orders)
+/// }
+/// ```
+#[derive(Debug)]
+pub struct AppState<S = ()> {
+    /// The one outbound client (rustls, the configured timeouts and CAs).
     pub client: reqwest::Client,
-    pub config: Arc<Config>,
+    /// The configuration the service started with.
+    pub config: Arc<Config<S>>,
     /// `/readyz` answers 503 once shutdown has started.
     pub readiness: Readiness,
     /// Bounds the outbound requests of `/upstream` in flight at once.
@@ -37,10 +66,25 @@ pub struct AppState {
     pub metrics: Metrics,
 }
 
-impl AppState {
+// By hand: deriving would ask `S: Clone` of an `Arc<Config<S>>`.
+impl<S> Clone for AppState<S> {
+    fn clone(&self) -> Self {
+        Self {
+            client: self.client.clone(),
+            config: Arc::clone(&self.config),
+            readiness: self.readiness.clone(),
+            upstream_slots: Arc::clone(&self.upstream_slots),
+            connections: self.connections.clone(),
+            #[cfg(feature = "metrics")]
+            metrics: self.metrics.clone(),
+        }
+    }
+}
+
+impl<S: Settings> AppState<S> {
     /// State for `config` with the given client.
     #[must_use]
-    pub fn new(config: Config, client: reqwest::Client) -> Self {
+    pub fn new(config: Config<S>, client: reqwest::Client) -> Self {
         let connections = ConnectionStats::default();
         Self {
             client,
@@ -65,8 +109,8 @@ impl AppState {
     fn record_outbound(&self, _result: OutboundResult) {}
 }
 
-/// All routes of the service (the layers around them are in `app.rs`).
-pub fn router(state: AppState) -> Router {
+/// The runtime's routes (the layers around them are in `app.rs`).
+pub fn router<S: Settings>(state: AppState<S>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -83,7 +127,7 @@ async fn healthz() -> Json<serde_json::Value> {
 /// client built and the port bound, so answering at all means ready, until
 /// shutdown starts. A service that cannot work without a dependency should
 /// check it here.
-async fn readyz(State(state): State<AppState>) -> Response {
+async fn readyz<S>(State(state): State<AppState<S>>) -> Response {
     if state.readiness.is_draining() {
         let body = Json(json!({ "status": "shutting down" }));
         return (StatusCode::SERVICE_UNAVAILABLE, body).into_response();
@@ -100,7 +144,9 @@ struct UpstreamStatus {
 
 /// Example of an outbound call: reports the status the upstream answered
 /// with. The call continues the request's trace (`traceparent`).
-async fn upstream(State(state): State<AppState>) -> Result<Json<UpstreamStatus>, ApiError> {
+async fn upstream<S: Settings>(
+    State(state): State<AppState<S>>,
+) -> Result<Json<UpstreamStatus>, ApiError> {
     let Some(url) = &state.config.upstream_url else {
         let message = "APP_UPSTREAM_URL is not set";
         return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message));
@@ -158,7 +204,19 @@ fn origin(url: &Url) -> String {
 }
 
 /// An error answered as `{"error": "...", "request_id": "..."}`; the
-/// service's own handlers (`src/api.rs`) answer their errors with it too.
+/// service's own handlers answer their errors with it too.
+///
+/// ```
+/// use axum::http::StatusCode;
+/// use service_runtime::ApiError;
+///
+/// async fn order(id: u64) -> Result<String, ApiError> {
+///     if id == 0 {
+///         return Err(ApiError::new(StatusCode::NOT_FOUND, "no such order"));
+///     }
+///     Ok(format!("order {id}"))
+/// }
+/// ```
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,

@@ -1,17 +1,17 @@
-use {{ cookiecutter.__crate_name }}::healthcheck;
+use service_runtime::healthcheck;
 
-use crate::helpers::{TestApp, test_config};
+use crate::helpers::{spawn, test_config};
 
 #[tokio::test]
 async fn passes_against_a_running_server() {
-    let app = TestApp::spawn(test_config()).await;
+    let app = spawn(test_config()).await;
 
     assert_eq!(healthcheck::check(app.addr).await, Ok(()));
 }
 
 #[tokio::test]
 async fn fails_when_nothing_listens() {
-    let app = TestApp::spawn(test_config()).await;
+    let app = spawn(test_config()).await;
     let addr = app.addr;
     app.stop().await.unwrap();
 

@@ -17,7 +17,7 @@ pub const TIMEOUT: Duration = Duration::from_secs(2);
 /// Where the server is reachable from inside its own container: loopback when
 /// it listens on all interfaces, otherwise the address it is bound to.
 #[must_use]
-pub fn target(config: &Config) -> SocketAddr {
+pub fn target<S>(config: &Config<S>) -> SocketAddr {
     let ip = match config.host {
         IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
         IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
@@ -60,7 +60,7 @@ mod tests {
 
     #[test]
     fn unspecified_host_is_checked_on_loopback() {
-        let config = |host: &str| Config {
+        let config = |host: &str| Config::<()> {
             host: host.parse().unwrap(),
             port: 8080,
             ..Config::default()

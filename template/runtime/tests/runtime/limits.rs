@@ -7,10 +7,10 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 
-use {{ cookiecutter.__crate_name }}::Config;
-use {{ cookiecutter.__crate_name }}::healthcheck;
+use service_runtime::Config;
+use service_runtime::healthcheck;
 
-use crate::helpers::{Binary, TestApp, logs_where, test_config};
+use crate::helpers::{Binary, logs_where, spawn, test_config};
 
 /// Reads until the server closes the connection; how long that took, or
 /// `None` if it was still open after `limit`.
@@ -34,7 +34,7 @@ fn closed_within(stream: &mut TcpStream, limit: Duration) -> Option<Duration> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slowloris_clients_are_disconnected_after_the_header_read_timeout() {
-    let app = TestApp::spawn(Config {
+    let app = spawn(Config {
         header_read_timeout: Duration::from_secs(1),
         ..test_config()
     })
@@ -69,7 +69,7 @@ async fn slowloris_clients_are_disconnected_after_the_header_read_timeout() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idle_kept_alive_connection_is_closed() {
-    let app = TestApp::spawn(Config {
+    let app = spawn(Config {
         header_read_timeout: Duration::from_secs(1),
         ..test_config()
     })
@@ -92,7 +92,7 @@ async fn an_idle_kept_alive_connection_is_closed() {
 
 #[tokio::test]
 async fn an_oversized_request_head_is_refused_with_431() {
-    let app = TestApp::spawn(test_config()).await;
+    let app = spawn(test_config()).await;
 
     let response = app
         .client
@@ -110,7 +110,7 @@ async fn an_oversized_request_head_is_refused_with_431() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_over_the_cap_wait_and_the_wait_is_logged() {
-    let app = TestApp::spawn(Config {
+    let app = spawn(Config {
         max_connections: 3,
         header_read_timeout: Duration::from_secs(30),
         ..test_config()

@@ -12,13 +12,13 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
-use {{ cookiecutter.__crate_name }}::Application;
-use {{ cookiecutter.__crate_name }}::Config;
-use {{ cookiecutter.__crate_name }}::StartupError;
-use {{ cookiecutter.__crate_name }}::client;
-use {{ cookiecutter.__crate_name }}::error_chain;
+use service_runtime::Application;
+use service_runtime::Config;
+use service_runtime::StartupError;
+use service_runtime::client;
+use service_runtime::error_chain;
 
-use crate::helpers::{TempFile, TestApp, error_message, logs_of_request, test_config};
+use crate::helpers::{TempFile, error_message, logs_of_request, spawn, test_config, with_upstream};
 
 /// An HTTPS server answering every request with an empty 200, and the PEM of
 /// the CA that signed its certificate.
@@ -133,7 +133,7 @@ async fn client_rejects_an_unknown_ca() {
 async fn upstream_route_works_over_https() {
     let server = TlsServer::spawn().await;
     let ca_file = server.ca_file();
-    let app = TestApp::spawn(Config {
+    let app = spawn(Config {
         upstream_url: Some(server.url().parse().unwrap()),
         ..with_ca(&ca_file)
     })
@@ -151,7 +151,7 @@ async fn upstream_route_works_over_https() {
 #[tokio::test]
 async fn upstream_route_reports_certificate_errors_as_502() {
     let server = TlsServer::spawn().await;
-    let app = TestApp::with_upstream(&server.url()).await;
+    let app = with_upstream(&server.url()).await;
 
     let response = app
         .client

@@ -3,22 +3,23 @@
 //! | Variable                       | Default   | Rule                                         |
 //! |--------------------------------|-----------|----------------------------------------------|
 //! | `APP_HOST`                     | `0.0.0.0` | an IP address (`::` for IPv6)                |
-//! | `APP_PORT`                     | see below | an integer from 1 to 65535                   |
+//! | `APP_PORT`                     | service's | an integer from 1 to 65535                   |
 //! | `APP_LOG`                      | `info`    | levels and `target=level` pairs              |
 //! | `APP_REQUEST_TIMEOUT_SECS`     | `10`      | 1 to 300: one outbound request               |
 //! | `APP_HANDLER_TIMEOUT_SECS`     | `15`      | 1 to 300: one inbound request, to its answer |
 //! | `APP_HEADER_READ_TIMEOUT_SECS` | `10`      | 1 to 60: a request head, or an idle client   |
 //! | `APP_MAX_CONNECTIONS`          | `1024`    | 1 to 65536 open client connections           |
 //! | `APP_UPSTREAM_CONCURRENCY`     | `64`      | 1 to 4096 outbound requests at once          |
-//! | `APP_SHUTDOWN_DRAIN_SECS`      | see below | 0 to 60: serve on after the first signal     |
-//! | `APP_SHUTDOWN_TIMEOUT_SECS`    | see below | 1 to 60: then in-flight requests may finish  |
+//! | `APP_SHUTDOWN_DRAIN_SECS`      | service's | 0 to 60: serve on after the first signal     |
+//! | `APP_SHUTDOWN_TIMEOUT_SECS`    | service's | 1 to 60: then in-flight requests may finish  |
 //! | `APP_UPSTREAM_URL`             | unset     | an absolute `http`/`https` URL               |
 //! | `APP_EXTRA_CA_FILE`            | unset     | path to a PEM bundle of extra roots          |
 //!
 //! An empty value counts as unset, so `APP_UPSTREAM_URL=` in a deployment file
 //! means "no upstream" rather than an error. Any other `APP_*` variable is
 //! refused, so a misspelt name cannot be silently ignored, unless the service
-//! lists it as its own in `settings.rs` (the team's file, read here too).
+//! lists it among its own [`Settings::VARIABLES`]. The defaults marked
+//! "service's" are the service's [`Defaults`].
 //!
 //! Port 0 (let the OS choose) is refused from the environment, where it would
 //! only hide a mistake, but the library API accepts it: tests build a
@@ -33,19 +34,85 @@ use std::time::Duration;
 use reqwest::Url;
 use tracing_subscriber::filter::Targets;
 
-use crate::settings::{self, Settings};
+/// The service's own `APP_*` settings, read with the runtime's under the same
+/// rules: an unknown `APP_*` name is refused (with a "did you mean"), an empty
+/// value counts as unset, a bad value stops the start with one line.
+///
+/// ```
+/// use service_runtime::config::{self, ConfigError, Settings};
+///
+/// #[derive(Debug, Clone, Default)]
+/// struct Orders {
+///     page_size: u32,
+/// }
+///
+/// impl Settings for Orders {
+///     const VARIABLES: &'static [&'static str] = &["APP_ORDERS_PAGE_SIZE"];
+///
+///     fn from_lookup(get: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+///         let page_size = config::setting(get, "APP_ORDERS_PAGE_SIZE", 50, |value| {
+///             value.parse().map_err(|_| "an integer".to_owned())
+///         })?;
+///         Ok(Self { page_size })
+///     }
+/// }
+///
+/// let vars = [("APP_ORDERS_PAGE_SIZE".to_owned(), "20".to_owned())];
+/// let config = config::Config::<Orders>::from_vars(&vars).unwrap();
+/// assert_eq!(config.settings.page_size, 20);
+/// let typo = [("APP_ORDER_PAGE_SIZE".to_owned(), "20".to_owned())];
+/// let error = config::Config::<Orders>::from_vars(&typo).unwrap_err();
+/// assert!(error.to_string().contains("did you mean APP_ORDERS_PAGE_SIZE?"));
+/// ```
+pub trait Settings: Sized + Clone + fmt::Debug + Send + Sync + 'static {
+    /// The `APP_*` variables read here, besides the runtime's [`VARIABLES`].
+    const VARIABLES: &'static [&'static str];
 
-/// Port used when `APP_PORT` is not set.
-pub const DEFAULT_PORT: u16 = {{ cookiecutter.http_port }};
+    /// Reads the settings; `get` gives a variable's value (`None` when unset
+    /// or empty). Use [`setting`] for each variable.
+    ///
+    /// # Errors
+    ///
+    /// The first variable whose value breaks its rule.
+    fn from_lookup(get: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError>;
+}
 
-/// How long the service keeps serving after the first SIGTERM, while load
-/// balancers (Kubernetes endpoints) stop sending it new requests. Chosen with
-/// the template's shutdown timeline (README, "Shutdown").
-pub const DEFAULT_SHUTDOWN_DRAIN: Duration = Duration::from_secs({{ cookiecutter.__shutdown_drain_secs }});
-/// How long in-flight requests may then take before the process exits anyway.
-pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs({{ cookiecutter.__shutdown_timeout_secs }});
+/// A service without settings of its own.
+impl Settings for () {
+    const VARIABLES: &'static [&'static str] = &[];
 
-/// Every variable the service reads; anything else named `APP_*` is refused.
+    fn from_lookup(_get: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Ok(())
+    }
+}
+
+/// The defaults a service chooses for the settings that depend on where it
+/// runs: its port and its shutdown timeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Defaults {
+    /// Port used when `APP_PORT` is not set.
+    pub port: u16,
+    /// How long the service keeps serving after the first SIGTERM, while load
+    /// balancers (Kubernetes endpoints) stop sending it new requests.
+    pub shutdown_drain: Duration,
+    /// How long in-flight requests may then take before the process exits anyway.
+    pub shutdown_timeout: Duration,
+}
+
+impl Default for Defaults {
+    /// Port 8080 and the template's shutdown timeline: 3 s of draining, then
+    /// 5 s for requests in flight.
+    fn default() -> Self {
+        Self {
+            port: 8080,
+            shutdown_drain: Duration::from_secs(3),
+            shutdown_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Every variable the runtime reads; anything else named `APP_*` is refused
+/// unless the service's [`Settings::VARIABLES`] list it.
 pub const VARIABLES: [&str; 12] = [
     "APP_HOST",
     "APP_PORT",
@@ -64,11 +131,11 @@ pub const VARIABLES: [&str; 12] = [
 const DEFAULT_HOST: IpAddr = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
 const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Settings for one run of the service.
+/// Settings for one run of the service, with its own settings `S`.
 #[derive(Debug, Clone)]
-pub struct Config {
-    /// The service's own settings (`settings.rs`).
-    pub settings: Settings,
+pub struct Config<S = ()> {
+    /// The service's own settings.
+    pub settings: S,
     /// Address to listen on.
     pub host: IpAddr,
     /// Port to listen on; 0 lets the OS choose (library API only).
@@ -94,36 +161,57 @@ pub struct Config {
     pub upstream_url: Option<Url>,
     /// PEM bundle of CA certificates trusted in addition to the built-in roots.
     pub extra_ca_file: Option<PathBuf>,
+    /// The outbound client's `User-Agent`: the service's name and version
+    /// (not an `APP_*` variable).
+    pub user_agent: String,
 }
 
-impl Default for Config {
+impl<S: Settings + Default> Default for Config<S> {
     fn default() -> Self {
+        Self::with_defaults(S::default(), Defaults::default())
+    }
+}
+
+impl<S: Settings> Config<S> {
+    /// The configuration when no variable is set: `settings` and the
+    /// service's `defaults`.
+    #[must_use]
+    pub fn with_defaults(settings: S, defaults: Defaults) -> Self {
         Self {
-            settings: Settings::default(),
+            settings,
             host: DEFAULT_HOST,
-            port: DEFAULT_PORT,
+            port: defaults.port,
             log_filter: default_log_filter(),
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             handler_timeout: Duration::from_secs(15),
             header_read_timeout: Duration::from_secs(10),
             max_connections: 1024,
             upstream_concurrency: 64,
-            shutdown_drain: DEFAULT_SHUTDOWN_DRAIN,
-            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            shutdown_drain: defaults.shutdown_drain,
+            shutdown_timeout: defaults.shutdown_timeout,
             upstream_url: None,
             extra_ca_file: None,
+            user_agent: crate::client::DEFAULT_USER_AGENT.to_owned(),
         }
     }
-}
 
-impl Config {
+    /// Reads the configuration from the process environment, with the
+    /// runtime's default values.
+    ///
+    /// # Errors
+    ///
+    /// As [`Config::from_env_with`].
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_env_with(Defaults::default())
+    }
+
     /// Reads the configuration from the process environment.
     ///
     /// # Errors
     ///
     /// Returns the first unknown `APP_*` variable, or the first variable whose
     /// value breaks its rule.
-    pub fn from_env() -> Result<Self, ConfigError> {
+    pub fn from_env_with(defaults: Defaults) -> Result<Self, ConfigError> {
         // A value that is not valid UTF-8 is passed on lossily, so it fails its
         // rule with a readable message instead of being silently ignored.
         let vars: Vec<(String, String)> = std::env::vars_os()
@@ -134,7 +222,7 @@ impl Config {
                 )
             })
             .collect();
-        Self::from_vars(&vars)
+        Self::from_vars_with(&vars, defaults)
     }
 
     /// Builds the configuration from `(name, value)` pairs. Pure, so tests
@@ -144,13 +232,29 @@ impl Config {
     ///
     /// As [`Config::from_env`].
     pub fn from_vars(vars: &[(String, String)]) -> Result<Self, ConfigError> {
+        Self::from_vars_with(vars, Defaults::default())
+    }
+
+    /// [`Config::from_vars`] with the service's `defaults`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Config::from_env`].
+    pub fn from_vars_with(
+        vars: &[(String, String)],
+        defaults: Defaults,
+    ) -> Result<Self, ConfigError> {
+        if let Some(error) = S::VARIABLES.iter().find_map(|name| own_name_error(name)) {
+            return Err(error);
+        }
+        let known = known(S::VARIABLES);
         if let Some((name, _)) = vars
             .iter()
-            .find(|(name, _)| name.starts_with("APP_") && !is_known(name))
+            .find(|(name, _)| name.starts_with("APP_") && !known.contains(&name.as_str()))
         {
-            return Err(ConfigError::unknown(name));
+            return Err(ConfigError::unknown(name, &known));
         }
-        Self::from_lookup(|name| {
+        Self::from_lookup(defaults, |name| {
             vars.iter()
                 .find(|(key, _)| key == name)
                 .map(|(_, value)| value.clone())
@@ -163,9 +267,13 @@ impl Config {
     /// # Errors
     ///
     /// Returns the first variable whose value breaks its rule.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+    pub fn from_lookup(
+        defaults: Defaults,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
         let get = |name: &str| lookup(name).filter(|value| !value.is_empty());
-        let d = Self::default();
+        let settings = S::from_lookup(&get)?;
+        let d = Self::with_defaults(settings, defaults);
         let secs = |name: &'static str, default: Duration, min: u64, max: u64| {
             get(name).map_or(Ok(default), |value| {
                 parse_secs(&value, min, max)
@@ -180,7 +288,6 @@ impl Config {
         };
 
         Ok(Self {
-            settings: Settings::from_lookup(&get)?,
             host: parse_or("APP_HOST", get("APP_HOST"), d.host, parse_host)?,
             port: parse_or("APP_PORT", get("APP_PORT"), d.port, parse_port)?,
             log_filter: parse_or("APP_LOG", get("APP_LOG"), d.log_filter, parse_log)?,
@@ -204,6 +311,8 @@ impl Config {
                 })
                 .transpose()?,
             extra_ca_file: get("APP_EXTRA_CA_FILE").map(PathBuf::from),
+            settings: d.settings,
+            user_agent: d.user_agent,
         })
     }
 
@@ -235,14 +344,14 @@ impl ConfigError {
         }
     }
 
-    fn unknown(name: &str) -> Self {
-        let hint = did_you_mean(name)
+    fn unknown(name: &str, known: &[&str]) -> Self {
+        let hint = did_you_mean(name, known)
             .map(|known| format!(" (did you mean {known}?)"))
             .unwrap_or_default();
         Self {
             variable: name.to_owned(),
             value: None,
-            expected: format!("no such setting{hint}; known: {}", known().join(", ")),
+            expected: format!("no such setting{hint}; known: {}", known.join(", ")),
         }
     }
 }
@@ -258,24 +367,37 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-/// The template's variables, then the service's own (`settings::VARIABLES`).
-fn known() -> Vec<&'static str> {
-    VARIABLES
-        .iter()
-        .chain(settings::VARIABLES)
-        .copied()
-        .collect()
+/// The runtime's variables, then the service's own.
+fn known(own: &'static [&'static str]) -> Vec<&'static str> {
+    VARIABLES.iter().chain(own).copied().collect()
 }
 
-fn is_known(name: &str) -> bool {
-    known().contains(&name)
+/// Why `name` cannot be one of the service's own variables, if it cannot.
+fn own_name_error(name: &str) -> Option<ConfigError> {
+    let expected = if !name.starts_with("APP_") {
+        "the service's own setting needs a name starting with APP_"
+    } else if !name
+        .bytes()
+        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+    {
+        "the service's own setting needs a name of A-Z, 0-9 and _"
+    } else if VARIABLES.contains(&name) {
+        "the service's own setting needs another name: this one is the runtime's"
+    } else {
+        return None;
+    };
+    Some(ConfigError {
+        variable: name.to_owned(),
+        value: None,
+        expected: expected.to_owned(),
+    })
 }
 
 /// The known variable closest to `name`, if it is a likely typo of it.
-fn did_you_mean(name: &str) -> Option<&'static str> {
-    known()
-        .into_iter()
-        .map(|known| (edit_distance(name, known), known))
+fn did_you_mean<'a>(name: &str, known: &[&'a str]) -> Option<&'a str> {
+    known
+        .iter()
+        .map(|known| (edit_distance(name, known), *known))
         .filter(|(distance, _)| *distance <= 3)
         .min()
         .map(|(_, known)| known)
@@ -301,7 +423,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 /// Reads the setting `name` through `get` with `parse`, which returns the
 /// "expected ..." text of its rule on failure; `default` when unset or empty.
-/// For the service's own settings (`settings.rs`), with the rules below.
+/// For the service's own [`Settings`], with the rules below.
 ///
 /// # Errors
 ///
@@ -330,7 +452,7 @@ fn parse_or<T>(
 }
 
 // Each rule returns the "expected ..." text on failure; `parse_secs`,
-// `parse_count` and `parse_url` are public for `settings.rs`.
+// `parse_count` and `parse_url` are public for the service's own settings.
 
 fn parse_host(value: &str) -> Result<IpAddr, String> {
     // An IP address, not a host name: binding must not depend on DNS.
@@ -458,6 +580,10 @@ mod tests {
 
     /// Builds a config from `(name, value)` pairs.
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        config_of::<()>(vars)
+    }
+
+    fn config_of<S: Settings>(vars: &[(&str, &str)]) -> Result<Config<S>, ConfigError> {
         let vars: Vec<(String, String)> = vars
             .iter()
             .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
@@ -474,7 +600,7 @@ mod tests {
         let config = config(&[]).unwrap();
         assert_eq!(
             config.listen_addr(),
-            SocketAddr::from(([0, 0, 0, 0], DEFAULT_PORT))
+            SocketAddr::from(([0, 0, 0, 0], Defaults::default().port))
         );
         assert_eq!(config.log_filter.to_string(), "info");
         assert_eq!(config.request_timeout, Duration::from_secs(10));
@@ -493,7 +619,7 @@ mod tests {
     #[test]
     fn empty_values_count_as_unset() {
         let config = config(&[("APP_PORT", ""), ("APP_UPSTREAM_URL", "")]).unwrap();
-        assert_eq!(config.port, DEFAULT_PORT);
+        assert_eq!(config.port, Defaults::default().port);
         assert!(config.upstream_url.is_none());
     }
 
@@ -545,20 +671,38 @@ mod tests {
         assert!(config(&[("HOME", "/root"), ("PATH", "/bin")]).is_ok());
     }
 
+    /// Settings that name `VARIABLES`, for the checks of the service's names.
+    #[derive(Debug, Clone, Default)]
+    struct Named<const N: usize>;
+
+    macro_rules! named {
+        ($n:literal, $($name:literal),*) => {
+            impl Settings for Named<$n> {
+                const VARIABLES: &'static [&'static str] = &[$($name),*];
+                fn from_lookup(_: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+                    Ok(Self)
+                }
+            }
+        };
+    }
+    named!(0, "APP_ORDERS_LIMIT");
+    named!(1, "ORDERS_LIMIT");
+    named!(2, "APP_orders");
+    named!(3, "APP_PORT");
+
+    fn error_of<S: Settings>(result: Result<Config<S>, ConfigError>) -> String {
+        result.unwrap_err().to_string()
+    }
+
     #[test]
-    fn the_services_own_variables_are_new_app_names() {
-        for name in settings::VARIABLES {
-            assert!(name.starts_with("APP_"), "{name}: start it with APP_");
-            assert!(
-                name.bytes()
-                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'),
-                "{name}: use A-Z, 0-9 and _"
-            );
-            assert!(
-                !VARIABLES.contains(name),
-                "{name} is the template's; choose another name"
-            );
-        }
+    fn the_services_own_variables_are_known_and_must_be_new_app_names() {
+        assert!(config_of::<Named<0>>(&[("APP_ORDERS_LIMIT", "5")]).is_ok());
+        assert_eq!(
+            error_of(config_of::<Named<1>>(&[])),
+            "ORDERS_LIMIT: the service's own setting needs a name starting with APP_"
+        );
+        assert!(error_of(config_of::<Named<2>>(&[])).contains("A-Z, 0-9 and _"));
+        assert!(error_of(config_of::<Named<3>>(&[])).contains("this one is the runtime's"));
     }
 
     #[test]

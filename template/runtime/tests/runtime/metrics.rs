@@ -10,9 +10,9 @@ use axum::routing::get;
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 
-use {{ cookiecutter.__crate_name }}::Config;
+use service_runtime::Config;
 
-use crate::helpers::{TestApp, spawn_upstream, test_config};
+use crate::helpers::{TestApp, spawn, spawn_upstream, test_config, with_upstream};
 
 /// The value of the sample whose name and labels are exactly `series`
 /// (`name{label="value",...}`, labels in the order the service writes them).
@@ -53,7 +53,7 @@ fn closed_port_url() -> String {
 async fn known_requests_give_exact_counts_by_route_template_and_status() {
     let fine = Router::new().route("/status", get(|| async { "fine" }));
     let upstream = spawn_upstream(fine).await;
-    let app = TestApp::with_upstream(&format!("http://{upstream}/status")).await;
+    let app = with_upstream(&format!("http://{upstream}/status")).await;
 
     for path in ["/upstream", "/upstream", "/nope", "/healthz", "/readyz"] {
         app.get(path).await;
@@ -89,7 +89,7 @@ async fn known_requests_give_exact_counts_by_route_template_and_status() {
 
 #[tokio::test]
 async fn an_unreachable_upstream_counts_a_502_and_an_unreachable_call() {
-    let app = TestApp::with_upstream(&closed_port_url()).await;
+    let app = with_upstream(&closed_port_url()).await;
 
     assert_eq!(app.get("/upstream").await.status(), StatusCode::BAD_GATEWAY);
     let text = scrape(&app).await;
@@ -102,7 +102,7 @@ async fn an_unreachable_upstream_counts_a_502_and_an_unreachable_call() {
 
 #[tokio::test]
 async fn a_thousand_random_paths_share_one_series() {
-    let app = TestApp::spawn(test_config()).await;
+    let app = spawn(test_config()).await;
 
     for i in 0..1000_u32 {
         let path = format!("/random/{:08x}", i.wrapping_mul(2_654_435_761));
@@ -119,7 +119,7 @@ async fn a_thousand_random_paths_share_one_series() {
 
 #[tokio::test]
 async fn invented_methods_share_one_label() {
-    let app = TestApp::spawn(test_config()).await;
+    let app = spawn(test_config()).await;
     let brew = reqwest::Method::from_bytes(b"BREW").unwrap();
 
     app.client
@@ -138,7 +138,7 @@ async fn invented_methods_share_one_label() {
 async fn requests_in_flight_and_open_connections_are_gauges() {
     let never_answers = Router::new().route("/", get(std::future::pending::<&'static str>));
     let upstream = spawn_upstream(never_answers).await;
-    let app = TestApp::spawn(Config {
+    let app = spawn(Config {
         upstream_url: Some(format!("http://{upstream}/").parse().unwrap()),
         request_timeout: Duration::from_secs(30),
         handler_timeout: Duration::from_secs(30),
@@ -158,7 +158,7 @@ async fn requests_in_flight_and_open_connections_are_gauges() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn waits_at_the_connection_cap_are_counted() {
-    let app = TestApp::spawn(Config {
+    let app = spawn(Config {
         max_connections: 1,
         ..test_config()
     })
@@ -179,7 +179,7 @@ async fn waits_at_the_connection_cap_are_counted() {
 
 #[tokio::test]
 async fn build_info_names_the_service_version_revision_and_compiler() {
-    let app = TestApp::spawn(test_config()).await;
+    let app = spawn(test_config()).await;
 
     let text = scrape(&app).await;
 
@@ -201,7 +201,7 @@ async fn build_info_names_the_service_version_revision_and_compiler() {
 
 #[tokio::test]
 async fn plain_scrapers_get_the_prometheus_text_format() {
-    let app = TestApp::spawn(test_config()).await;
+    let app = spawn(test_config()).await;
     // A family appears once it has a series.
     app.get("/nope").await;
 
@@ -218,7 +218,7 @@ async fn plain_scrapers_get_the_prometheus_text_format() {
 
 #[tokio::test]
 async fn scrapers_that_ask_for_openmetrics_get_it() {
-    let app = TestApp::spawn(test_config()).await;
+    let app = spawn(test_config()).await;
     app.get("/nope").await;
     let accept = "application/openmetrics-text;version=1.0.0;q=0.6,text/plain;q=0.3";
 

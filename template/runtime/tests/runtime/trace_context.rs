@@ -8,7 +8,7 @@ use axum::http::HeaderMap;
 use axum::routing::get;
 use reqwest::StatusCode;
 
-use crate::helpers::{TestApp, logs_of_request, spawn_upstream};
+use crate::helpers::{TestApp, logs_of_request, spawn_upstream, with_upstream};
 
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const CALLER_SPAN: &str = "00f067aa0ba902b7";
@@ -72,7 +72,7 @@ async fn call(
 #[tokio::test]
 async fn a_callers_trace_reaches_the_upstream_as_a_child_and_the_log_line() {
     let (url, seen) = recording_upstream().await;
-    let app = TestApp::with_upstream(&url).await;
+    let app = with_upstream(&url).await;
     let sent = format!("00-{TRACE_ID}-{CALLER_SPAN}-01");
     let state = "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7";
 
@@ -97,7 +97,7 @@ async fn a_callers_trace_reaches_the_upstream_as_a_child_and_the_log_line() {
 #[tokio::test]
 async fn an_unsampled_trace_stays_unsampled() {
     let (url, seen) = recording_upstream().await;
-    let app = TestApp::with_upstream(&url).await;
+    let app = with_upstream(&url).await;
     let sent = format!("00-{TRACE_ID}-{CALLER_SPAN}-00");
 
     let headers = [("traceparent", sent.as_str())];
@@ -113,7 +113,7 @@ async fn an_unsampled_trace_stays_unsampled() {
 #[tokio::test]
 async fn a_later_version_is_continued_as_version_00() {
     let (url, seen) = recording_upstream().await;
-    let app = TestApp::with_upstream(&url).await;
+    let app = with_upstream(&url).await;
     let sent = format!("cc-{TRACE_ID}-{CALLER_SPAN}-01-a-future-field");
 
     let headers = [("traceparent", sent.as_str())];
@@ -131,7 +131,7 @@ async fn a_later_version_is_continued_as_version_00() {
 #[tokio::test]
 async fn without_a_traceparent_the_service_starts_a_sampled_trace() {
     let (url, seen) = recording_upstream().await;
-    let app = TestApp::with_upstream(&url).await;
+    let app = with_upstream(&url).await;
 
     let (answered, line) = call(&app, "trace-test-started", &[]).await;
 
@@ -165,7 +165,7 @@ async fn malformed_traceparents_are_replaced_and_never_propagated() {
     ];
     for (name, bad) in cases {
         let (url, seen) = recording_upstream().await;
-        let app = TestApp::with_upstream(&url).await;
+        let app = with_upstream(&url).await;
 
         let headers = [("traceparent", bad.as_str()), ("tracestate", "rojo=1")];
         let request_id = format!("trace-test-malformed-{name}");
@@ -187,7 +187,7 @@ async fn every_event_of_the_request_carries_its_trace() {
         .unwrap()
         .local_addr()
         .unwrap();
-    let app = TestApp::with_upstream(&format!("http://{closed}/")).await;
+    let app = with_upstream(&format!("http://{closed}/")).await;
     let sent = format!("00-{TRACE_ID}-{CALLER_SPAN}-01");
 
     let response = app

@@ -10,17 +10,17 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
-use {{ cookiecutter.__crate_name }}::Config;
-use {{ cookiecutter.__crate_name }}::Stopped;
+use service_runtime::Config;
+use service_runtime::Stopped;
 // The module, not its items: with the longest crate name the line would need rustfmt's wrapping.
-use {{ cookiecutter.__crate_name }}::config;
-use {{ cookiecutter.__crate_name }}::shutdown;
+use service_runtime::Defaults;
+use service_runtime::shutdown;
 
-use crate::helpers::{Binary, TestApp, spawn_upstream, test_config};
+use crate::helpers::{Binary, spawn, spawn_upstream, test_config, with_upstream};
 
 #[tokio::test]
 async fn stops_when_triggered() {
-    let app = TestApp::spawn(test_config()).await;
+    let app = spawn(test_config()).await;
     assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
 
     let stopped = app.stop().await.expect("server stops cleanly");
@@ -41,7 +41,7 @@ async fn in_flight_request_finishes_after_shutdown_starts() {
         }
     });
     let upstream = spawn_upstream(Router::new().route("/", slow)).await;
-    let app = TestApp::with_upstream(&format!("http://{upstream}/")).await;
+    let app = with_upstream(&format!("http://{upstream}/")).await;
 
     let in_flight = tokio::spawn(app.client.get(app.url("/upstream")).send());
     arrived.recv().await.expect("request reaches the upstream");
@@ -59,7 +59,7 @@ async fn in_flight_request_finishes_after_shutdown_starts() {
 async fn a_half_sent_request_cannot_hold_shutdown_past_its_deadline() {
     // The header-read timeout is far away: only the shutdown deadline can
     // end this connection.
-    let app = TestApp::spawn(Config {
+    let app = spawn(Config {
         header_read_timeout: Duration::from_secs(60),
         shutdown_timeout: Duration::from_secs(1),
         ..test_config()
@@ -83,7 +83,7 @@ async fn a_half_sent_request_cannot_hold_shutdown_past_its_deadline() {
 
 #[tokio::test]
 async fn readiness_fails_at_once_while_serving_continues_for_the_drain_delay() {
-    let app = TestApp::spawn(Config {
+    let app = spawn(Config {
         shutdown_drain: Duration::from_secs(2),
         ..test_config()
     })
@@ -127,8 +127,11 @@ async fn readiness_fails_at_once_while_serving_continues_for_the_drain_delay() {
 
 #[test]
 fn default_timeline_fits_docker_stop_and_kubernetes_with_a_pre_stop_sleep() {
-    let drain = config::DEFAULT_SHUTDOWN_DRAIN;
-    let timeout = config::DEFAULT_SHUTDOWN_TIMEOUT;
+    let Defaults {
+        shutdown_drain: drain,
+        shutdown_timeout: timeout,
+        ..
+    } = Defaults::default();
     let flush = shutdown::LOG_FLUSH_TIMEOUT;
     // docker stop: 10 s from SIGTERM to SIGKILL. Keep 1 s of margin after the
     // log flush.

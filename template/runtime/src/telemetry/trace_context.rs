@@ -80,8 +80,11 @@ pub fn push_hex(out: &mut Vec<u8>, bytes: &[u8]) {
 /// A `traceparent` header as received.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TraceParent {
+    /// The whole trace's id.
     pub trace_id: TraceId,
+    /// The caller's span.
     pub parent_id: SpanId,
+    /// Trace flags; bit 0 is "sampled".
     pub flags: u8,
 }
 
@@ -138,10 +141,13 @@ fn hex<const N: usize>(digits: &[u8]) -> Option<[u8; N]> {
 /// This service's span for one request.
 #[derive(Debug, Clone)]
 pub struct SpanContext {
+    /// The trace's id: the caller's, or a new one.
     pub trace_id: TraceId,
+    /// This request's own span.
     pub span_id: SpanId,
     /// The caller's span, when the request continued a trace.
     pub parent_id: Option<SpanId>,
+    /// Whether the caller sampled the trace.
     pub sampled: bool,
     /// The caller's `tracestate`, validated, to forward unchanged.
     pub tracestate: Option<HeaderValue>,

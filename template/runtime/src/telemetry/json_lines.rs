@@ -44,6 +44,7 @@ pub struct JsonLines {
 }
 
 impl JsonLines {
+    /// Writes each event as one JSON line into `output`.
     #[must_use]
     pub fn new(output: LogBuffer) -> Self {
         Self { output }

@@ -46,7 +46,9 @@ impl Readiness {
 /// A stop signal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Signal {
+    /// SIGINT (Ctrl-C).
     Interrupt,
+    /// SIGTERM (`docker stop`, Kubernetes).
     Terminate,
 }
 

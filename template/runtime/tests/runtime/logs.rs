@@ -8,13 +8,13 @@ use axum::routing::get;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use {{ cookiecutter.__crate_name }}::telemetry;
+use service_runtime::telemetry;
 
-use crate::helpers::{Binary, TestApp, local_client, logs_of_request, test_config};
+use crate::helpers::{Binary, local_client, logs_of_request, spawn, spawn_with, test_config};
 
 #[tokio::test]
 async fn every_request_is_logged_once_with_its_id_and_without_its_query() {
-    let app = TestApp::spawn(test_config()).await;
+    let app = spawn(test_config()).await;
 
     let response = app
         .client
@@ -53,7 +53,7 @@ async fn events_in_a_span_of_your_own_and_in_spawned_tasks_carry_the_request() {
         "ok"
     }
     let routes = Router::new().route("/nested", get(handler));
-    let app = TestApp::spawn_with(test_config(), routes).await;
+    let app = spawn_with(test_config(), routes).await;
 
     app.client
         .get(app.url("/nested"))
@@ -79,7 +79,7 @@ async fn events_in_a_span_of_your_own_and_in_spawned_tasks_carry_the_request() {
 
 #[tokio::test]
 async fn a_malformed_request_id_is_replaced_by_a_new_one() {
-    let app = TestApp::spawn(test_config()).await;
+    let app = spawn(test_config()).await;
 
     let response = app
         .client
@@ -100,7 +100,7 @@ async fn a_malformed_request_id_is_replaced_by_a_new_one() {
 
 #[tokio::test]
 async fn error_answers_carry_the_request_id() {
-    let app = TestApp::spawn(test_config()).await;
+    let app = spawn(test_config()).await;
 
     let response = app
         .client
@@ -117,22 +117,15 @@ async fn error_answers_carry_the_request_id() {
     );
 }
 
-{% if cookiecutter.panic_strategy == "unwind" -%}
-/// The release profile unwinds too (`panic_strategy` answer `unwind`).
+/// Tests unwind whatever a service's release profile does (its `panic`
+/// setting): with `abort` the event is logged and then the process ends.
 #[tokio::test]
 async fn a_panicking_handler_answers_500_is_logged_as_one_event_and_the_service_survives() {
-{%- else -%}
-/// The release profile aborts (`panic_strategy` answer `abort`): there a
-/// panic is logged as this one event and then ends the process, by design.
-/// `cargo test` always unwinds, so only the event is the release behaviour.
-#[tokio::test]
-async fn a_panicking_handler_is_logged_as_one_event() {
-{%- endif %}
     async fn panics() -> &'static str {
         panic!("test panic")
     }
     let panics = Router::new().route("/panic", get(panics));
-    let app = TestApp::spawn_with(test_config(), panics).await;
+    let app = spawn_with(test_config(), panics).await;
 
     let response = app
         .client
@@ -150,7 +143,6 @@ async fn a_panicking_handler_is_logged_as_one_event() {
     assert_eq!(panic_events.len(), 1, "{lines:?}");
     assert_eq!(panic_events[0]["panic"], "test panic");
     assert_eq!(panic_events[0]["level"], "ERROR");
-{%- if cookiecutter.panic_strategy == "unwind" %}
     assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(
         response.json::<Value>().await.unwrap(),
@@ -163,9 +155,6 @@ async fn a_panicking_handler_is_logged_as_one_event() {
     );
     // The same server still answers.
     assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
-{%- else %}
-    drop(response);
-{%- endif %}
 }
 
 /// A log collector that stops reading: lines are dropped and counted, no

@@ -5,13 +5,15 @@ use axum::routing::get;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use {{ cookiecutter.__crate_name }}::Config;
+use service_runtime::Config;
 
-use crate::helpers::{TestApp, error_message, logs_of_request, spawn_upstream, test_config};
+use crate::helpers::{
+    error_message, logs_of_request, spawn, spawn_upstream, test_config, with_upstream,
+};
 
 #[tokio::test]
 async fn healthz_says_ok() {
-    let app = TestApp::spawn(test_config()).await;
+    let app = spawn(test_config()).await;
 
     let response = app.get("/healthz").await;
 
@@ -24,7 +26,7 @@ async fn healthz_says_ok() {
 
 #[tokio::test]
 async fn readyz_says_ready() {
-    let app = TestApp::spawn(test_config()).await;
+    let app = spawn(test_config()).await;
 
     let response = app.get("/readyz").await;
 
@@ -37,7 +39,7 @@ async fn readyz_says_ready() {
 
 #[tokio::test]
 async fn unknown_path_is_404() {
-    let app = TestApp::spawn(test_config()).await;
+    let app = spawn(test_config()).await;
 
     assert_eq!(app.get("/nope").await.status(), StatusCode::NOT_FOUND);
 }
@@ -46,14 +48,14 @@ async fn unknown_path_is_404() {
 #[cfg(not(feature = "metrics"))]
 #[tokio::test]
 async fn without_the_metrics_feature_there_is_no_metrics_route() {
-    let app = TestApp::spawn(test_config()).await;
+    let app = spawn(test_config()).await;
 
     assert_eq!(app.get("/metrics").await.status(), StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
 async fn upstream_without_url_is_503() {
-    let app = TestApp::spawn(test_config()).await;
+    let app = spawn(test_config()).await;
 
     let response = app.get("/upstream").await;
 
@@ -64,7 +66,7 @@ async fn upstream_without_url_is_503() {
 #[tokio::test]
 async fn upstream_reports_the_upstream_status_and_only_its_origin() {
     let upstream = spawn_upstream(Router::new().route("/status", get(|| async { "fine" }))).await;
-    let app = TestApp::with_upstream(&format!("http://user:pw@{upstream}/status?api_key=k")).await;
+    let app = with_upstream(&format!("http://user:pw@{upstream}/status?api_key=k")).await;
 
     let response = app.get("/upstream").await;
 
@@ -82,7 +84,7 @@ async fn unreachable_upstream_is_a_generic_502_with_details_only_in_the_log() {
         .unwrap()
         .local_addr()
         .unwrap();
-    let app = TestApp::with_upstream(&format!("http://{closed}/?api_key=k")).await;
+    let app = with_upstream(&format!("http://{closed}/?api_key=k")).await;
 
     let response = app
         .client
@@ -123,7 +125,7 @@ async fn hung_upstream() -> String {
 
 #[tokio::test]
 async fn an_upstream_timeout_is_504() {
-    let app = TestApp::spawn(Config {
+    let app = spawn(Config {
         upstream_url: Some(hung_upstream().await.parse().unwrap()),
         request_timeout: Duration::from_millis(300),
         ..test_config()
@@ -138,7 +140,7 @@ async fn an_upstream_timeout_is_504() {
 
 #[tokio::test]
 async fn a_handler_over_its_time_is_answered_503() {
-    let app = TestApp::spawn(Config {
+    let app = spawn(Config {
         upstream_url: Some(hung_upstream().await.parse().unwrap()),
         handler_timeout: Duration::from_millis(300),
         ..test_config()
@@ -154,7 +156,7 @@ async fn a_handler_over_its_time_is_answered_503() {
 
 #[tokio::test]
 async fn outbound_requests_in_flight_are_capped() {
-    let app = TestApp::spawn(Config {
+    let app = spawn(Config {
         upstream_url: Some(hung_upstream().await.parse().unwrap()),
         upstream_concurrency: 2,
         handler_timeout: Duration::from_secs(30),

@@ -16,8 +16,10 @@ use rustls::pki_types::pem::PemObject;
 
 use crate::config::Config;
 
-/// Identifies this service to upstreams.
-pub const USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
+/// The `User-Agent` of a [`Config`] nobody named: the runtime's own. A
+/// [`Service`](crate::Service) sends its package name and version instead.
+pub const DEFAULT_USER_AGENT: &str =
+    concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
 
 /// Upper bound for establishing a connection; the request timeout still
 /// applies when it is shorter.
@@ -37,7 +39,7 @@ pub fn install_crypto_provider() {
 /// # Errors
 ///
 /// Fails if the extra CA file cannot be read or holds no valid certificate.
-pub fn build(config: &Config) -> Result<Client, ClientError> {
+pub fn build<S>(config: &Config<S>) -> Result<Client, ClientError> {
     install_crypto_provider();
 
     // Trust anchors are stored ready to use: nothing to parse at startup.
@@ -63,7 +65,7 @@ pub fn build(config: &Config) -> Result<Client, ClientError> {
     tls.alpn_protocols = vec![b"http/1.1".to_vec()];
 
     Client::builder()
-        .user_agent(USER_AGENT)
+        .user_agent(&config.user_agent)
         .connect_timeout(CONNECT_TIMEOUT.min(config.request_timeout))
         .timeout(config.request_timeout)
         .tls_backend_preconfigured(tls)
@@ -132,12 +134,19 @@ impl OutboundResult {
 #[derive(Debug)]
 pub enum ClientError {
     /// The extra CA file is unreadable, not PEM, or empty.
-    CaFile { path: PathBuf, reason: String },
+    CaFile {
+        /// `APP_EXTRA_CA_FILE`.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// rustls rejected the TLS settings.
     Tls(String),
     /// reqwest rejected the settings.
     Build {
+        /// reqwest's reason.
         source: reqwest::Error,
+        /// `APP_EXTRA_CA_FILE`, when one was given.
         ca_file: Option<PathBuf>,
     },
 }

@@ -13,15 +13,14 @@ use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 
-use crate::api;
 use crate::client::{self, ClientError};
-use crate::config::Config;
+use crate::config::{Config, Settings};
 use crate::routes::{self, AppState};
 use crate::server::{self, Limits};
 use crate::telemetry;
 
 /// Largest request body a handler may read (axum's extractors answer 413
-/// beyond it). The example routes read none.
+/// beyond it). The runtime's own routes read none.
 pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
 
 /// A server that is bound and ready to run.
@@ -29,10 +28,10 @@ pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
 /// Building binds the port, so a test can use port 0 and ask for the real
 /// one before sending requests.
 #[derive(Debug)]
-pub struct Application {
+pub struct Application<S = ()> {
     listener: TcpListener,
     local_addr: SocketAddr,
-    state: AppState,
+    state: AppState<S>,
     router: Router,
     limits: Limits,
     fd_limit: Option<u64>,
@@ -45,24 +44,29 @@ pub struct Stopped {
     pub cut: usize,
 }
 
-impl Application {
+impl<S: Settings> Application<S> {
     /// Builds the shared client, raises the file-descriptor limit and binds
-    /// the listening socket.
+    /// the listening socket; serves the runtime's routes only.
     ///
     /// # Errors
     ///
     /// Fails if the client cannot be built or the address cannot be bound.
-    pub async fn build(config: Config) -> Result<Self, StartupError> {
-        Self::build_with(config, Router::new()).await
+    pub async fn build(config: Config<S>) -> Result<Self, StartupError> {
+        Self::build_with(config, |_| Router::new()).await
     }
 
-    /// [`Application::build`] with `extra` routes served next to the
-    /// service's own and behind the same layers (tests add failing routes).
+    /// [`Application::build`] serving the service's routes too: `own_routes` gets
+    /// the state at start-up and returns them, served next to the runtime's
+    /// and behind the same layers (request log, trace context, timeouts,
+    /// panics, metrics).
     ///
     /// # Errors
     ///
     /// As [`Application::build`].
-    pub async fn build_with(config: Config, extra: Router) -> Result<Self, StartupError> {
+    pub async fn build_with(
+        config: Config<S>,
+        own_routes: impl FnOnce(&AppState<S>) -> Router,
+    ) -> Result<Self, StartupError> {
         let client = client::build(&config).map_err(StartupError::Client)?;
 
         let addr = config.listen_addr();
@@ -80,9 +84,8 @@ impl Application {
         };
         let handler_timeout = config.handler_timeout;
         let state = AppState::new(config, client);
-        let served = routes::router(state.clone())
-            .merge(api::router().with_state(state.clone()))
-            .merge(extra);
+        let own = own_routes(&state);
+        let served = routes::router(state.clone()).merge(own);
         #[cfg(feature = "metrics")]
         let served = served.merge(state.metrics.router());
         let router = with_layers(served, &state, handler_timeout);
@@ -107,6 +110,12 @@ impl Application {
     #[must_use]
     pub fn port(&self) -> u16 {
         self.local_addr.port()
+    }
+
+    /// The state the routes were given.
+    #[must_use]
+    pub fn state(&self) -> &AppState<S> {
+        &self.state
     }
 
     /// Serves requests until `shutdown` completes, then runs the shutdown
@@ -163,9 +172,9 @@ impl Application {
 
 /// The layers every route is served behind, innermost first. The metrics sit
 /// outside the panic and timeout layers, so they count what clients get.
-fn with_layers(
+fn with_layers<S>(
     routes: Router,
-    #[cfg_attr(not(feature = "metrics"), allow(unused_variables))] state: &AppState,
+    #[cfg_attr(not(feature = "metrics"), allow(unused_variables))] state: &AppState<S>,
     handler_timeout: std::time::Duration,
 ) -> Router {
     let routes = routes
@@ -189,7 +198,12 @@ pub enum StartupError {
     /// The outbound HTTP client could not be built.
     Client(ClientError),
     /// The listening socket could not be bound.
-    Bind { addr: SocketAddr, source: io::Error },
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// Why the system refused it.
+        source: io::Error,
+    },
 }
 
 impl fmt::Display for StartupError {
