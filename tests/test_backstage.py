@@ -261,8 +261,8 @@ def test_control_without_the_schema_cookiecutter_renders_a_port_the_hook_refuses
 
     [run] = run_templates([(values, tmp_path / "published")])
     assert "error" not in run, run
-    config = (tmp_path / "published" / "src" / "config.rs").read_text(encoding="utf-8")
-    assert "pub const DEFAULT_PORT: u16 = 99999;" in config
+    main_rs = (tmp_path / "published" / "src" / "main.rs").read_text(encoding="utf-8")
+    assert ".default_port(99999)" in main_rs
 
 
 def backstage_matrix() -> list[dict[str, Any]]:

@@ -512,9 +512,9 @@ def test_chart_timing_follows_the_constants_wherever_they_are_set(tmp_path):
     assert container["lifecycle"]["preStop"]["sleep"]["seconds"] == 7
     assert env["APP_SHUTDOWN_TIMEOUT_SECS"] == "11"
     assert pod["terminationGracePeriodSeconds"] == 7 + 11 + 2
-    config = (project / "src" / "config.rs").read_text(encoding="utf-8")
-    assert "DEFAULT_SHUTDOWN_DRAIN: Duration = Duration::from_secs(7);" in config
-    assert "DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(11);" in config
+    main_rs = (project / "src" / "main.rs").read_text(encoding="utf-8")
+    timeline = ".shutdown_timeline(Duration::from_secs(7), Duration::from_secs(11))"
+    assert timeline in main_rs
 
 
 # The pod as the chart runs it.

@@ -29,22 +29,22 @@ SLUG = "my-service"
 # (file in the template, text in 0.3.0, text in 0.3.1); each text is on one line, once.
 RELEASE_0_3_1 = [
     (
-        "src/config.rs",
-        "/// Every variable the service reads; anything else named `APP_*` is refused.",
-        "/// Every variable the template reads; other `APP_*` names are refused (0.3.1).",
-    ),
-    (
-        "src/config.rs",
-        "use crate::settings::{self, Settings};",
-        "use crate::settings::{self, Settings}; // 0.3.1",
+        "runtime/src/config.rs",
+        "/// Every variable the runtime reads; anything else named `APP_*` is refused",
+        "/// Every variable the runtime reads; other `APP_*` names are refused (0.3.1)",
     ),
     (
         "src/lib.rs",
-        "/// Renders an error and all of its sources",
-        "/// Renders an error and its sources (0.3.1)",
+        "//! The service's own code: its routes (`api`) and settings (`settings`),",
+        "//! The service's own code (0.3.1): its routes (`api`) and settings (`settings`),",
+    ),
+    (
+        "src/main.rs",
+        "// The chart's grace period and the Containerfile's stop timeout cover this timeline.",
+        "// The chart's grace period and the Containerfile's stop timeout cover it (0.3.1).",
     ),
     ("Cargo.toml", "in static builds.", "in static musl builds (0.3.1)."),
-    ("Cargo.toml", "# The service runtime's crates.", "# The service runtime's crates (0.3.1)."),
+    ("Cargo.toml", "# The runtime: server, shutdown,", "# The runtime (0.3.1): server, shutdown,"),
     (
         "tests/api/main.rs",
         "// The tests of your own routes:",
@@ -157,7 +157,7 @@ def test_a_first_day_by_the_readme_passes_make_check_and_survives_an_update(tmp_
             assert "static musl builds (0.3.1)" in now
         else:
             assert now == text, path
-    assert "(0.3.1)" in (project / "src/config.rs").read_text()
+    assert "(0.3.1)" in (project / "runtime/src/config.rs").read_text()
     if engine == "cruft":
         cargo(project, "check", "--locked", "--all-targets")
         return

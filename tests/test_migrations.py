@@ -251,6 +251,112 @@ def stopped_naming_each_answer(project: Path, result: subprocess.CompletedProces
     assert "project_slug" not in line
 
 
+def setting_in_0_2_0_config(project: Path) -> None:
+    (project / "src").mkdir()
+    (project / "src" / "config.rs").write_text(
+        'pub const VARIABLES: [&str; 3] = [\n    "APP_HOST",\n    "APP_PORT",\n'
+        '    "APP_BATCH_SIZE",\n];\nfn read() {\n    get("APP_BATCH_SIZE");\n}\n'
+    )
+
+
+def stopped_naming_the_0_2_0_setting(
+    project: Path, result: subprocess.CompletedProcess[str]
+) -> None:
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith(
+        "template update stopped: src/config.rs reads this service's own APP_BATCH_SIZE,"
+    )
+    # No src/settings.rs yet: a 0.2.0 service.
+    assert "update to 0.3.0 first, then move it to src/settings.rs" in line
+
+
+# A 0.3.0 service as its team left it (committed), then the tree an update to 0.4.0 merged.
+SERVICE_AT_0_3_0 = {
+    "Cargo.toml": '[package]\nname = "svc"\n',
+    "src/lib.rs": "pub mod app;\npub mod config;\npub mod orders;\npub mod routes;\n",
+    "src/config.rs": "const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);\n",
+    "src/routes.rs": (
+        "pub fn router(state: AppState) -> Router {\n    Router::new()\n"
+        '        .route("/healthz", get(healthz))\n'
+        '        .route("/orders", get(crate::orders::list))\n        .with_state(state)\n}\n'
+    ),
+    "src/orders.rs": 'pub async fn list() -> &\'static str {\n    "[]"\n}\n',
+    "tests/api/main.rs": "mod contract;\nmod helpers;\nmod tls;\n\nmod api;\n",
+}
+MERGED_INTO_0_4_0 = {
+    "runtime/Cargo.toml": '[package]\nname = "service-runtime"\n',
+    "Cargo.toml": '[package]\nname = "svc"\n',
+    "src/main.rs": (
+        "use std::time::Duration;\n\nfn main() {\n    Service::new()\n"
+        "        .default_port(8080)\n        .run(routes)\n}\n"
+    ),
+    "src/lib.rs": conflict(
+        "pub mod app;\npub mod config;\npub mod orders;\n", "pub mod api;\npub mod settings;\n"
+    ),
+    "src/api.rs": (
+        "use axum::Router;\n\nuse crate::routes::AppState;\n\n"
+        "pub fn router() -> Router<AppState> {\n    Router::new()\n}\n"
+    ),
+    "src/settings.rs": (
+        "use crate::config::ConfigError;\n\npub const VARIABLES: &[&str] = &[];\n\n"
+        "#[derive(Debug, Clone, Default)]\npub struct Settings {}\n\nimpl Settings {\n"
+        "    pub fn from_lookup(_get: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError>"
+        " {\n        Ok(Self {})\n    }\n}\n"
+    ),
+    "src/orders.rs": SERVICE_AT_0_3_0["src/orders.rs"],
+    "tests/api/main.rs": (
+        'mod helpers;\n#[cfg(feature = "tls")]\nmod tls;\nmod smoke;\n\nmod api;\n'
+    ),
+    "tests/api/contract.rs": "use crate::helpers::{TestApp, test_config};\n",
+    "tests/api/helpers.rs": "",
+    "tests/api/smoke.rs": "",
+    "tests/api/api.rs": "",
+}
+
+
+def write_tree(project: Path, files: dict[str, str]) -> None:
+    for relative, text in files.items():
+        (project / relative).parent.mkdir(parents=True, exist_ok=True)
+        (project / relative).write_text(text, encoding="utf-8")
+
+
+def merged_at_0_4_0(project: Path) -> None:
+    write_tree(project, SERVICE_AT_0_3_0)
+    git(project, "add", "--all")
+    git(project, "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "0.3.0")
+    for relative in ("src/config.rs", "src/routes.rs"):
+        (project / relative).unlink()
+    write_tree(project, MERGED_INTO_0_4_0)
+
+
+def on_the_runtime_crate(project: Path, result: subprocess.CompletedProcess[str]) -> None:
+    def read(relative: str) -> str:
+        return (project / relative).read_text(encoding="utf-8")
+
+    assert read("src/lib.rs") == "pub mod api;\npub mod settings;\npub mod orders;\n"
+    assert read("tests/api/main.rs") == "mod helpers;\nmod smoke;\nmod contract;\n\nmod api;\n"
+    assert "use crate::AppState;" in read("src/api.rs")
+    assert '.route("/orders", get(crate::orders::list))' in read("src/api.rs")
+    assert "use axum::routing::get;" in read("src/api.rs")
+    settings = read("src/settings.rs")
+    assert "use service_runtime::config::ConfigError;" in settings
+    assert "impl service_runtime::Settings for Settings {" in settings
+    assert ".default_port(8080)\n        .default_request_timeout(Duration::from_secs(30))\n" in (
+        read("src/main.rs")
+    )
+    assert read("tests/api/contract.rs") == MERGED_INTO_0_4_0["tests/api/contract.rs"]
+    # Run again: nothing left to do.
+    again = subprocess.run(
+        [sys.executable, str(MIGRATIONS / "runtime_crate_layout.py")],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert again.stdout == ""
+
+
 # Script -> (the situation it exists for, what it must leave), for every migration.
 CASES = {
     "reqwest_0_13_features.py": (reqwest_012, reqwest_renamed),
@@ -263,6 +369,8 @@ CASES = {
     "team_test_modules.py": (team_module_in_conflict, team_module_first),
     "unstage_new_files.py": (new_file_staged, new_file_untracked),
     "recorded_answers_check.py": (answers_0_4_0_refuses, stopped_naming_each_answer),
+    "runtime_config_check.py": (setting_in_0_2_0_config, stopped_naming_the_0_2_0_setting),
+    "runtime_crate_layout.py": (merged_at_0_4_0, on_the_runtime_crate),
 }
 
 
@@ -277,7 +385,8 @@ def test_migration_does_its_job_with_only_copier_installed(renovate_python, tmp_
     result = run_migration(renovate_python, script, project)
 
     assert "Traceback" not in result.stderr, result.stderr
-    if script not in ("new_module_names.py", "team_settings_check.py", "recorded_answers_check.py"):
+    stops = ("new_module_names.py", "team_settings_check.py", "recorded_answers_check.py")
+    if script not in (*stops, "runtime_config_check.py"):
         assert result.returncode == 0, result.stdout + result.stderr
     check(project, result)
 

@@ -52,10 +52,13 @@ def undo_template_changes(repo: Path) -> None:
     text = manifest.read_text(encoding="utf-8")
     start = text.index(NEW_PROFILE_COMMENT)
     end = text.index("[profile.release]")
-    text = text[:start] + OLD_PROFILE_COMMENT + text[end:]
-    assert NEW_REQWEST in text
-    # Cargo.lock stays at 0.13: the old state is rendered and updated here, never built.
-    manifest.write_text(text.replace(NEW_REQWEST, OLD_REQWEST), encoding="utf-8")
+    manifest.write_text(text[:start] + OLD_PROFILE_COMMENT + text[end:], encoding="utf-8")
+    # reqwest is the runtime crate's, and the service's for its tests.
+    for with_reqwest in (repo / "template" / "runtime" / "Cargo.toml", manifest):
+        text = with_reqwest.read_text(encoding="utf-8")
+        assert NEW_REQWEST in text
+        # Cargo.lock stays at 0.13: the old state is rendered and updated here, never built.
+        with_reqwest.write_text(text.replace(NEW_REQWEST, OLD_REQWEST), encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -81,15 +84,11 @@ def make_team_edits(project: Path) -> None:
     deletion. (Its Cargo.lock catches up after the update, with `cargo update --workspace`.)"""
     (project / "src" / "invoices.rs").write_text(TEAM_ROUTE_MODULE, encoding="utf-8")
     lib = project / "src" / "lib.rs"
-    lib.write_text(
-        lib.read_text().replace(
-            "pub mod healthcheck;\n", "pub mod healthcheck;\npub mod invoices;\n"
-        )
-    )
+    lib.write_text(lib.read_text().replace("pub mod api;\n", "pub mod api;\npub mod invoices;\n"))
 
     manifest = project / "Cargo.toml"
     text = manifest.read_text()
-    text = text.replace('webpki-roots = "1"\n', 'webpki-roots = "1"\nitoa = "1"\n')
+    text = text.replace('serde_json = "1"\n', 'serde_json = "1"\nitoa = "1"\n')
     text = text.replace(
         'mimalloc = ["dep:mimalloc"]\n',
         f'mimalloc = ["dep:mimalloc"]\n{TEAM_FEATURE_COMMENT}\n{TEAM_FEATURE}\n',
@@ -101,9 +100,9 @@ def make_team_edits(project: Path) -> None:
         readme.read_text().replace("## Configure\n", f"{TEAM_PARAGRAPH}\n\n## Configure\n")
     )
 
-    (project / "tests" / "api" / "healthcheck.rs").unlink()
+    (project / "tests" / "api" / "smoke.rs").unlink()
     tests_main = project / "tests" / "api" / "main.rs"
-    tests_main.write_text(tests_main.read_text().replace("mod healthcheck;\n", ""))
+    tests_main.write_text(tests_main.read_text().replace("mod smoke;\n", ""))
 
 
 def assert_team_edits_kept(project: Path) -> None:
@@ -113,8 +112,8 @@ def assert_team_edits_kept(project: Path) -> None:
     assert 'itoa = "1"' in manifest
     assert TEAM_FEATURE_COMMENT in manifest
     assert TEAM_PARAGRAPH in (project / "README.md").read_text()
-    assert not (project / "tests" / "api" / "healthcheck.rs").exists()
-    assert "mod healthcheck;" not in (project / "tests" / "api" / "main.rs").read_text()
+    assert not (project / "tests" / "api" / "smoke.rs").exists()
+    assert "mod smoke;" not in (project / "tests" / "api" / "main.rs").read_text()
 
 
 def assert_template_changes_applied(project: Path) -> None:
@@ -122,7 +121,7 @@ def assert_template_changes_applied(project: Path) -> None:
     manifest = (project / "Cargo.toml").read_text()
     assert NEW_PROFILE_COMMENT in manifest
     assert OLD_PROFILE_COMMENT not in manifest
-    assert NEW_REQWEST in manifest
+    assert NEW_REQWEST in (project / "runtime" / "Cargo.toml").read_text()
 
 
 def leftovers_of_a_bad_merge(project: Path) -> list[str]:

@@ -39,6 +39,11 @@ def replace_once(project: Path, relative: str, old: str, new: str) -> None:
     path.write_text(text.replace(old, new), encoding="utf-8")
 
 
+def on_the_runtime_crate(project: Path) -> bool:
+    """The service has the runtime as a crate in runtime/ (0.4.0 on), not in src/."""
+    return (project / "runtime" / "Cargo.toml").is_file()
+
+
 def has_lines(text: str, block: str) -> bool:
     """Every line of `block` appears, in order and adjacent, among the lines of `text`."""
     return f"\n{block.strip(chr(10))}\n" in f"\n{text}\n"
@@ -139,10 +144,16 @@ class RouteModule(Endpoint):
         return [f"src/{self.name}.rs", "src/lib.rs", "src/routes.rs"]
 
     def survived(self, project: Path) -> bool:
+        """Routed in routes.rs, or in src/api.rs once 0.4.0 took routes.rs into the runtime
+        crate (where rustfmt may have joined the chain onto one line)."""
+        route = re.compile(rf'\.route\(\s*"/{self.name}",\s*get\(crate::{self.name}::list\)\s*\)')
         return (
             read(project, f"src/{self.name}.rs") == self.module()
             and has_lines(read(project, "src/lib.rs"), self.declaration())
-            and has_lines(read(project, "src/routes.rs"), self.router_line())
+            and (
+                has_lines(read(project, "src/routes.rs"), self.router_line())
+                or route.search(read(project, "src/api.rs")) is not None
+            )
         )
 
 
@@ -266,6 +277,12 @@ class ConfigDefault(TeamEdit):
         """The value is set and tested in the code, and both settings tables document it. A
         table row is read by its cells: a release that widens the table or rewrites the rule
         column (0.2.0 does both) still shows the team's value."""
+        if on_the_runtime_crate(project):
+            # The runtime's config.rs and its test are the crate's: the service sets its
+            # default where it starts the runtime.
+            main = read(project, "src/main.rs")
+            call = f".default_request_timeout(Duration::from_secs({self.seconds}))"
+            return call in main and self.documented(read(project, "README.md"), "|")
         code = read(project, "src/config.rs")
         constant, assertion = self.replacements()[:2]
         set_and_tested = constant[2] in code and assertion[2] in code
@@ -613,7 +630,9 @@ class ConfigSetting(TeamEdit):
     # Rarer than a route; and a 0.1.0 service with one stops its update (team_settings_check),
     # so at one in two most of a 0.1.0 fleet would measure nothing else.
     share: ClassVar[float] = 0.2
-    stops_update_from: ClassVar[tuple[str, ...]] = ("0.1.0",)
+    # 0.4.0 takes config.rs into the runtime crate: from 0.2.0 too the update stops
+    # (runtime_config_check) rather than delete the setting with the file.
+    stops_update_from: ClassVar[tuple[str, ...]] = ("0.1.0", "0.2.0")
 
     @classmethod
     def choose(cls, rng: random.Random, answers: dict[str, Any]) -> TeamEdit:

@@ -87,7 +87,8 @@ impl Settings for () {
 }
 
 /// The defaults a service chooses for the settings that depend on where it
-/// runs: its port and its shutdown timeline.
+/// runs and what it calls: its port, its shutdown timeline and how long its
+/// outbound requests may take.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Defaults {
     /// Port used when `APP_PORT` is not set.
@@ -97,16 +98,19 @@ pub struct Defaults {
     pub shutdown_drain: Duration,
     /// How long in-flight requests may then take before the process exits anyway.
     pub shutdown_timeout: Duration,
+    /// Total time allowed for one outbound request (`APP_REQUEST_TIMEOUT_SECS`).
+    pub request_timeout: Duration,
 }
 
 impl Default for Defaults {
-    /// Port 8080 and the template's shutdown timeline: 3 s of draining, then
-    /// 5 s for requests in flight.
+    /// Port 8080, the template's shutdown timeline (3 s of draining, then 5 s
+    /// for requests in flight) and 10 s per outbound request.
     fn default() -> Self {
         Self {
             port: 8080,
             shutdown_drain: Duration::from_secs(3),
             shutdown_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -129,7 +133,6 @@ pub const VARIABLES: [&str; 12] = [
 ];
 
 const DEFAULT_HOST: IpAddr = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
-const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Settings for one run of the service, with its own settings `S`.
 #[derive(Debug, Clone)]
@@ -182,7 +185,7 @@ impl<S: Settings> Config<S> {
             host: DEFAULT_HOST,
             port: defaults.port,
             log_filter: default_log_filter(),
-            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            request_timeout: defaults.request_timeout,
             handler_timeout: Duration::from_secs(15),
             header_read_timeout: Duration::from_secs(10),
             max_connections: 1024,

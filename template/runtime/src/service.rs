@@ -72,6 +72,14 @@ impl<S: Settings> Service<S> {
         self
     }
 
+    /// The default of `APP_REQUEST_TIMEOUT_SECS`: how long one outbound
+    /// request may take in all.
+    #[must_use]
+    pub fn default_request_timeout(mut self, timeout: Duration) -> Self {
+        self.defaults.request_timeout = timeout;
+        self
+    }
+
     /// Reads the command line and the configuration, then serves `routes`
     /// until a signal ends the shutdown timeline, or runs the healthcheck.
     /// Builds its own multi-threaded Tokio runtime.
