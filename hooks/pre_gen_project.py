@@ -357,7 +357,7 @@ RULES_JSON = r"""[
    "api",
    "helpers",
    "settings",
-   "smoke"
+   "startup"
   ],
   "crate_ident": true
  },

@@ -16,7 +16,10 @@ update), so it is safe to run more than once:
    `service_runtime::Settings` implementation the runtime reads it through.
 4. A default the team set for `APP_REQUEST_TIMEOUT_SECS` in the old `src/config.rs` becomes
    `.default_request_timeout(...)` in `src/main.rs`.
-5. A `.route(...)` line the team added to the old `src/routes.rs` for a handler of its own
+5. Conflicts inside `runtime/` take the template's side: the folder is the template's, and
+   git's rename detection can carry a team edit of an old runtime file (`src/config.rs`)
+   into the crate's file of the same name.
+6. A `.route(...)` line the team added to the old `src/routes.rs` for a handler of its own
    (0.1.0 invited that; the 0.3.0 update moved only handlers written in routes.rs itself) joins
    the router in `src/api.rs`, which is then formatted with rustfmt when it is installed.
 
@@ -227,10 +230,26 @@ def imported_methods(text: str) -> set[str]:
     return found
 
 
+def runtime_as_released() -> list[str]:
+    taken = []
+    for path in sorted(Path("runtime").rglob("*")):
+        if path.suffix == ".rej":
+            path.unlink()
+            continue
+        if not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if "<<<<<<< " in text:
+            path.write_text(resolve_blocks(text, lambda _team, template: template), "utf-8")
+            taken.append(str(path))
+    return taken
+
+
 def main() -> int:
     if not Path("runtime/Cargo.toml").is_file():
         return 0
-    touched = [relative for relative in RUNTIME_MODULES if settle_modules(relative)]
+    touched = runtime_as_released()
+    touched += [relative for relative in RUNTIME_MODULES if settle_modules(relative)]
     touched += rewrite_paths()
     if implement_settings():
         touched.append("src/settings.rs")

@@ -306,11 +306,11 @@ MERGED_INTO_0_4_0 = {
     ),
     "src/orders.rs": SERVICE_AT_0_3_0["src/orders.rs"],
     "tests/api/main.rs": (
-        'mod helpers;\n#[cfg(feature = "tls")]\nmod tls;\nmod smoke;\n\nmod api;\n'
+        'mod helpers;\n#[cfg(feature = "tls")]\nmod tls;\nmod startup;\n\nmod api;\n'
     ),
     "tests/api/contract.rs": "use crate::helpers::{TestApp, test_config};\n",
     "tests/api/helpers.rs": "",
-    "tests/api/smoke.rs": "",
+    "tests/api/startup.rs": "",
     "tests/api/api.rs": "",
 }
 
@@ -335,7 +335,7 @@ def on_the_runtime_crate(project: Path, result: subprocess.CompletedProcess[str]
         return (project / relative).read_text(encoding="utf-8")
 
     assert read("src/lib.rs") == "pub mod api;\npub mod settings;\npub mod orders;\n"
-    assert read("tests/api/main.rs") == "mod helpers;\nmod smoke;\nmod contract;\n\nmod api;\n"
+    assert read("tests/api/main.rs") == "mod helpers;\nmod startup;\nmod contract;\n\nmod api;\n"
     assert "use crate::AppState;" in read("src/api.rs")
     assert '.route("/orders", get(crate::orders::list))' in read("src/api.rs")
     assert "use axum::routing::get;" in read("src/api.rs")

@@ -100,9 +100,9 @@ def make_team_edits(project: Path) -> None:
         readme.read_text().replace("## Configure\n", f"{TEAM_PARAGRAPH}\n\n## Configure\n")
     )
 
-    (project / "tests" / "api" / "smoke.rs").unlink()
+    (project / "tests" / "api" / "startup.rs").unlink()
     tests_main = project / "tests" / "api" / "main.rs"
-    tests_main.write_text(tests_main.read_text().replace("mod smoke;\n", ""))
+    tests_main.write_text(tests_main.read_text().replace("mod startup;\n", ""))
 
 
 def assert_team_edits_kept(project: Path) -> None:
@@ -112,8 +112,8 @@ def assert_team_edits_kept(project: Path) -> None:
     assert 'itoa = "1"' in manifest
     assert TEAM_FEATURE_COMMENT in manifest
     assert TEAM_PARAGRAPH in (project / "README.md").read_text()
-    assert not (project / "tests" / "api" / "smoke.rs").exists()
-    assert "mod smoke;" not in (project / "tests" / "api" / "main.rs").read_text()
+    assert not (project / "tests" / "api" / "startup.rs").exists()
+    assert "mod startup;" not in (project / "tests" / "api" / "main.rs").read_text()
 
 
 def assert_template_changes_applied(project: Path) -> None:
@@ -270,6 +270,18 @@ def test_make_template_update_brings_the_edited_service_current(template_history
     assert leftovers_of_a_bad_merge(project) == []
     assert_team_edits_kept(project)
     assert_template_changes_applied(project)
+
+
+def test_make_template_update_fails_when_copier_refuses_the_update(template_history, tmp_path):
+    """The README's update command: without --trust, copier refuses an update that crosses a
+    migration (exit 4), and the target fails with it instead of reading as no conflicts."""
+    project = generate_with_copier(template_history, tmp_path / "svc", {"project_slug": "svc"})
+
+    result = make(project, "template-update", f"COPIER={sys.executable} -m copier", check=False)
+
+    assert result.returncode != 0
+    assert "--trust" in result.stderr
+    assert git(project, "status", "--porcelain") == ""
 
 
 def test_make_template_update_fails_and_names_the_conflicted_files(template_history, tmp_path):

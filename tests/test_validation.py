@@ -90,7 +90,7 @@ BAD_ANSWERS = [
     # A module of the service's own code: `use <crate>::...` becomes ambiguous.
     *(
         bad("project_slug", slug, "must not be the name of a module of the service's own code")
-        for slug in ["helpers", "smoke", "settings"]
+        for slug in ["helpers", "startup", "settings"]
     ),
     # URLs the chart's Helm and Backstage's URL parser refuse.
     *(

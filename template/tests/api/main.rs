@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod helpers;
-mod smoke;
+mod startup;
 
 // The tests of your own routes: tests/api/api.rs is yours, like src/api.rs
 // (`mod orders;` in it is tests/api/api/orders.rs).
