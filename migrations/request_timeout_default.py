@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 from conflict_blocks import resolve_blocks
+from runtime_handoff import read_handoff
 
 CONSTANT = re.compile(r"^const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs\((\d+)\);$")
 ANY = r"\d+"
@@ -84,7 +85,10 @@ def with_timeout(line: str, timeout: int) -> str:
 
 def team_timeout(config: Path) -> int | None:
     """The timeout config.rs sets; once an update to 0.4.0 or later has taken the file into the
-    runtime crate, as the service's last commit (`HEAD`) had it."""
+    runtime crate, as runtime_files_prepare.py took it out, or the last commit (`HEAD`) had it."""
+    carried = read_handoff().get("request_timeout")
+    if carried is not None:
+        return int(carried)
     if config.is_file():
         text = config.read_text(encoding="utf-8")
     else:

@@ -6,20 +6,23 @@ crate, with every module, test and default of the team's kept.
 is done here, from the service's own last commit (`git show HEAD:...`, the state before the
 update), so it is safe to run more than once:
 
-1. `src/lib.rs` and `tests/api/main.rs`: conflicts take the template's side plus the team's
-   `mod` lines; a module the team declared keeps its line; a line whose file the update deleted
-   goes.
+1. `src/lib.rs` and `tests/api/main.rs`: one left in conflict (markers, or a `.rej` file from
+   cruft) starts again from the release's file; a module the team declared keeps its line; a
+   line whose file the update deleted goes.
 2. The team's Rust files (`src/`, `tests/`) name the runtime's items where they now live:
    `crate::routes::AppState` is `crate::AppState`, `crate::config::...` is
    `service_runtime::config::...`, and so on.
 3. `src/settings.rs` as 0.3.0 wrote it (an inherent `from_lookup`) gets the
    `service_runtime::Settings` implementation the runtime reads it through.
 4. A default the team set for `APP_REQUEST_TIMEOUT_SECS` in the old `src/config.rs` becomes
-   `.default_request_timeout(...)` in `src/main.rs`.
+   `.default_request_timeout(...)` in `src/main.rs` (from what runtime_files_prepare.py took
+   out of it, or the last commit's config.rs).
 5. Conflicts inside `runtime/` take the template's side: the folder is the template's, and
    git's rename detection can carry a team edit of an old runtime file (`src/config.rs`)
    into the crate's file of the same name.
-6. A `.route(...)` line the team added to the old `src/routes.rs` for a handler of its own
+6. `Cargo.toml`: where the release removed the runtime's crates next to a crate the team added
+   (alphabetical order puts them together), the team's lines stay and the runtime's go.
+7. A `.route(...)` line the team added to the old `src/routes.rs` for a handler of its own
    (0.1.0 invited that; the 0.3.0 update moved only handlers written in routes.rs itself) joins
    the router in `src/api.rs`, which is then formatted with rustfmt when it is installed.
 
@@ -34,6 +37,11 @@ import sys
 from pathlib import Path
 
 from conflict_blocks import resolve_blocks
+from runtime_files_prepare import ROUTE_LINE, RUNTIME_FILES, RUNTIME_PATHS
+from runtime_handoff import read_handoff
+
+# The release's tree, beside this script in the template's checkout.
+TEMPLATE_TREE = Path(__file__).resolve().parent.parent / "template"
 
 # Modules of the runtime that services carried before 0.4.0, in src/ and in tests/api/.
 RUNTIME_MODULES = {
@@ -65,9 +73,6 @@ REQUEST_TIMEOUT = re.compile(
     r"^const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs\((\d+)\);$", re.M
 )
 RUNTIME_DEFAULT_REQUEST_TIMEOUT = 10
-# One `.route(...)` call on its own line, and the paths the runtime serves itself.
-ROUTE_LINE = re.compile(r'^ *\.route\("([^"]*)", *(get|post|put|patch|delete)\(.*\)\)$')
-RUNTIME_PATHS = {"/healthz", "/readyz", "/upstream", "/metrics"}
 SETTINGS_IMPL = """
 // Added by the 0.4.0 update: the runtime reads the settings through this trait.
 impl service_runtime::Settings for Settings {
@@ -104,12 +109,13 @@ def settle_modules(relative: str) -> bool:
         return False
     folder = path.parent
     text = path.read_text(encoding="utf-8")
-
-    def template_and_team_modules(team: list[str], template: list[str]) -> list[str]:
-        ours = [line for line in team if MOD_LINE.match(line.rstrip("\n"))]
-        return template + [line for line in ours if line not in template]
-
-    lines = resolve_blocks(text, template_and_team_modules).splitlines(keepends=True)
+    rejected = Path(f"{relative}.rej")
+    released = TEMPLATE_TREE / relative
+    start = text
+    if ("<<<<<<< " in text or rejected.is_file()) and released.is_file():
+        start = released.read_text(encoding="utf-8")
+        rejected.unlink(missing_ok=True)
+    lines = start.splitlines(keepends=True)
     # Declarations the team had before the update, for modules whose files are still here.
     runtime = RUNTIME_MODULES[relative]
     modules = declared(lines)
@@ -182,16 +188,24 @@ def implement_settings() -> bool:
     return True
 
 
-def carry_request_timeout() -> bool:
+def team_request_timeout() -> int | None:
+    carried = read_handoff().get("request_timeout")
+    if carried is not None:
+        return int(carried)
     found = REQUEST_TIMEOUT.search(at_head("src/config.rs"))
+    return int(found[1]) if found else None
+
+
+def carry_request_timeout() -> bool:
+    timeout = team_request_timeout()
     main = Path("src/main.rs")
-    if found is None or int(found[1]) == RUNTIME_DEFAULT_REQUEST_TIMEOUT or not main.is_file():
+    if timeout in (None, RUNTIME_DEFAULT_REQUEST_TIMEOUT) or not main.is_file():
         return False
     text = main.read_text(encoding="utf-8")
     port = re.search(r"^( +)\.default_port\(\d+\)\n", text, re.M)
     if port is None or ".default_request_timeout(" in text:
         return False
-    line = f"{port[1]}.default_request_timeout(Duration::from_secs({found[1]}))\n"
+    line = f"{port[1]}.default_request_timeout(Duration::from_secs({timeout}))\n"
     main.write_text(text[: port.end()] + line + text[port.end() :], encoding="utf-8")
     return True
 
@@ -201,9 +215,10 @@ def carry_routes() -> bool:
     if Path("src/routes.rs").is_file() or not api.is_file():
         return False
     text = api.read_text(encoding="utf-8")
+    lines = read_handoff().get("routes") or at_head("src/routes.rs").splitlines()
     routes = [
         (m[0].strip(), m[2])
-        for line in at_head("src/routes.rs").splitlines()
+        for line in lines
         if (m := ROUTE_LINE.match(line)) and m[1] not in RUNTIME_PATHS
     ]
     routes = [(route, method) for route, method in routes if route not in text]
@@ -230,6 +245,40 @@ def imported_methods(text: str) -> set[str]:
     return found
 
 
+# Dependencies of the service before 0.4.0 that are the runtime crate's since.
+RUNTIME_CRATES = {"hyper", "hyper-util", "libc", "prometheus-client", "reqwest", "rustls"}
+RUNTIME_CRATES |= {"tower-http", "tracing-subscriber", "webpki-roots"}
+DEPENDENCY = re.compile(r"^([A-Za-z0-9_-]+) = ")
+
+
+def without_runtime_crates(team: list[str], template: list[str]) -> list[str] | None:
+    """A conflict where the release only removed lines: the team's side without the runtime's
+    crates (and the comment lines right above each)."""
+    if not all(line in team for line in template):
+        return None
+    kept: list[str] = []
+    for line in team:
+        entry = DEPENDENCY.match(line)
+        if entry and entry[1] in RUNTIME_CRATES:
+            while kept and kept[-1].startswith("#"):
+                kept.pop()
+            continue
+        kept.append(line)
+    return kept
+
+
+def settle_manifest() -> bool:
+    path = Path("Cargo.toml")
+    if not path.is_file():
+        return False
+    text = path.read_text(encoding="utf-8")
+    settled = resolve_blocks(text, without_runtime_crates)
+    if settled == text:
+        return False
+    path.write_text(settled, encoding="utf-8")
+    return True
+
+
 def runtime_as_released() -> list[str]:
     taken = []
     for path in sorted(Path("runtime").rglob("*")):
@@ -249,6 +298,8 @@ def main() -> int:
     if not Path("runtime/Cargo.toml").is_file():
         return 0
     touched = runtime_as_released()
+    if settle_manifest():
+        touched.append("Cargo.toml")
     touched += [relative for relative in RUNTIME_MODULES if settle_modules(relative)]
     touched += rewrite_paths()
     if implement_settings():
@@ -257,6 +308,12 @@ def main() -> int:
         touched.append("src/main.rs")
     if carry_routes():
         touched.append("src/api.rs")
+    # The update deleted the old runtime files from the tree; the index follows, also for one
+    # the before-migration restored and staged.
+    for relative in RUNTIME_FILES:
+        if not Path(relative).exists():
+            git_rm = ["git", "rm", "--cached", "--quiet", "--ignore-unmatch", "--", relative]
+            subprocess.run(git_rm, check=False, capture_output=True)
     for relative in dict.fromkeys(touched):
         print(f"{relative}: moved onto the runtime crate (runtime/)")
         if "<<<<<<< " not in Path(relative).read_text(encoding="utf-8"):

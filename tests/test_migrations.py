@@ -334,7 +334,11 @@ def on_the_runtime_crate(project: Path, result: subprocess.CompletedProcess[str]
     def read(relative: str) -> str:
         return (project / relative).read_text(encoding="utf-8")
 
-    assert read("src/lib.rs") == "pub mod api;\npub mod settings;\npub mod orders;\n"
+    # The release's lib.rs (the merge left it in conflict) with the team's module added.
+    released = (REPO_ROOT / "template" / "src" / "lib.rs").read_text(encoding="utf-8")
+    assert read("src/lib.rs") == released.replace(
+        "pub mod settings;\n", "pub mod settings;\npub mod orders;\n"
+    )
     assert read("tests/api/main.rs") == "mod helpers;\nmod startup;\nmod contract;\n\nmod api;\n"
     assert "use crate::AppState;" in read("src/api.rs")
     assert '.route("/orders", get(crate::orders::list))' in read("src/api.rs")
@@ -357,6 +361,20 @@ def on_the_runtime_crate(project: Path, result: subprocess.CompletedProcess[str]
     assert again.stdout == ""
 
 
+def example_test_deleted(project: Path) -> None:
+    write_tree(project, {"tests/api/shutdown.rs": "// the template's example test\n"})
+    git(project, "add", "--all")
+    git(project, "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "generated")
+    git(project, "rm", "--quiet", "tests/api/shutdown.rs")
+    git(project, "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "team")
+
+
+def example_test_restored(project: Path, result: subprocess.CompletedProcess[str]) -> None:
+    restored = project / "tests" / "api" / "shutdown.rs"
+    assert restored.read_text(encoding="utf-8") == "// the template's example test\n"
+    assert git(project, "status", "--porcelain") == "A  tests/api/shutdown.rs\n"
+
+
 # Script -> (the situation it exists for, what it must leave), for every migration.
 CASES = {
     "reqwest_0_13_features.py": (reqwest_012, reqwest_renamed),
@@ -371,6 +389,7 @@ CASES = {
     "recorded_answers_check.py": (answers_0_4_0_refuses, stopped_naming_each_answer),
     "runtime_config_check.py": (setting_in_0_2_0_config, stopped_naming_the_0_2_0_setting),
     "runtime_crate_layout.py": (merged_at_0_4_0, on_the_runtime_crate),
+    "runtime_files_prepare.py": (example_test_deleted, example_test_restored),
 }
 
 
