@@ -27,9 +27,8 @@ RELEASES = {
     "0.2.0": "796d552013ddb35ac27f9a0a9748a50b1e454a2f",
     "0.3.0": "0bac985827058a53880996d3152609a893a2f975",
 }
-# The releases a fleet is generated at, each updated to NEW_VERSION. A fleet from 0.3.0 needs
-# the team edits 0.3.0 invites (tooling/team_edits.py), which come with the runtime crate.
-SOURCE_RELEASES = ("0.1.0", "0.2.0")
+# The releases a fleet is generated at, each updated to NEW_VERSION.
+SOURCE_RELEASES = ("0.1.0", "0.2.0", "0.3.0")
 # The release the working tree becomes.
 NEW_VERSION = "0.4.0"
 WORKING_TREE = "(uncommitted changes in the working tree)"

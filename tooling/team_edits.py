@@ -58,7 +58,7 @@ class TeamEdit:
     # The team refreshes Cargo.lock after this edit (`cargo update --workspace`).
     changes_dependencies: ClassVar[bool] = False
     # The releases whose services a team makes this edit in.
-    releases: ClassVar[tuple[str, ...]] = ("0.1.0", "0.2.0")
+    releases: ClassVar[tuple[str, ...]] = ("0.1.0", "0.2.0", "0.3.0")
     # The share of services whose team makes it.
     share: ClassVar[float] = 0.5
     # Releases from which a service with this edit has its update stopped by a migration's
@@ -577,7 +577,7 @@ class ApiHandler(Endpoint):
 
     kind: ClassVar[str] = "api_handler"
     summary: ClassVar[str] = "handler and route added in src/api.rs"
-    releases: ClassVar[tuple[str, ...]] = ("0.2.0",)
+    releases: ClassVar[tuple[str, ...]] = ("0.2.0", "0.3.0")
 
     def handler(self) -> str:
         return (
@@ -627,6 +627,8 @@ class ConfigSetting(TeamEdit):
     largest: int = 1000
     kind: ClassVar[str] = "config_setting"
     summary: ClassVar[str] = "setting added in src/config.rs"
+    # From 0.3.0 on, a team's settings go in src/settings.rs.
+    releases: ClassVar[tuple[str, ...]] = ("0.1.0", "0.2.0")
     # Rarer than a route; and a 0.1.0 service with one stops its update (team_settings_check),
     # so at one in two most of a 0.1.0 fleet would measure nothing else.
     share: ClassVar[float] = 0.2
