@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import tomlkit
 import yaml
 
 from tests.conftest import IMAGE_ROWS
@@ -186,8 +187,12 @@ def test_trivy_lists_the_services_crates_from_the_image(built_image, tmp_path):
     found = cargo_packages_in_image(built_image.archive, tmp_path / "trivy-cache")
 
     assert {"reqwest", "rustls", "tokio", package_name(built_image.project)} <= found
-    # Trivy reports the SBOM's runtime packages.
-    assert found == runtime_package_names(embedded_dependencies(built_image.binary))
+    # Trivy reports the SBOM's runtime packages, the runtime crate among them.
+    sbom = embedded_dependencies(built_image.binary)
+    assert found == runtime_package_names(sbom)
+    runtime = tomlkit.parse((built_image.project / "runtime" / "Cargo.toml").read_text("utf-8"))
+    versions = {package["name"]: package["version"] for package in sbom["packages"]}
+    assert versions["service-runtime"] == runtime["package"]["version"]
 
 
 # The host's objcopy edits x86-64 binaries only.

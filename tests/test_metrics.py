@@ -19,9 +19,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
+import tomlkit
 
 from tests.exposition import histogram_problems, parse, samples, series_of, value
 from tests.service import RunningService, free_port, running_service
+from tooling.questions import REPO_ROOT
 from tooling.sbom import embedded_dependencies, runtime_package_names
 
 pytestmark = pytest.mark.slow
@@ -175,6 +177,8 @@ def test_known_requests_give_exact_counts_that_prometheus_parsers_accept(built_i
         assert build["version"] == "0.1.0"
         assert build["revision"] == "unknown"  # no REVISION build argument was given
         assert build["rustc"].startswith("rustc 1.")
+        runtime = tomlkit.parse((REPO_ROOT / "template/runtime/Cargo.toml").read_text("utf-8"))
+        assert build["runtime"] == runtime["package"]["version"]
 
 
 def test_the_parsers_and_the_histogram_check_refuse_broken_expositions():

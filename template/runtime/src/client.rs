@@ -16,11 +16,6 @@ use rustls::pki_types::pem::PemObject;
 
 use crate::config::Config;
 
-/// The `User-Agent` of a [`Config`] nobody named: the runtime's own. A
-/// [`Service`](crate::Service) sends its package name and version instead.
-pub const DEFAULT_USER_AGENT: &str =
-    concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
-
 /// Upper bound for establishing a connection; the request timeout still
 /// applies when it is shorter.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -65,7 +60,11 @@ pub fn build<S>(config: &Config<S>) -> Result<Client, ClientError> {
     tls.alpn_protocols = vec![b"http/1.1".to_vec()];
 
     Client::builder()
-        .user_agent(&config.user_agent)
+        // Identifies the service to upstreams.
+        .user_agent(format!(
+            "{}/{}",
+            config.service_name, config.service_version
+        ))
         .connect_timeout(CONNECT_TIMEOUT.min(config.request_timeout))
         .timeout(config.request_timeout)
         .tls_backend_preconfigured(tls)

@@ -164,9 +164,12 @@ pub struct Config<S = ()> {
     pub upstream_url: Option<Url>,
     /// PEM bundle of CA certificates trusted in addition to the built-in roots.
     pub extra_ca_file: Option<PathBuf>,
-    /// The outbound client's `User-Agent`: the service's name and version
-    /// (not an `APP_*` variable).
-    pub user_agent: String,
+    /// The service's package name: in the outbound `User-Agent` and the
+    /// build-info metric (set by [`Service`](crate::Service), not an `APP_*`
+    /// variable).
+    pub service_name: &'static str,
+    /// The service's package version, beside its name.
+    pub service_version: &'static str,
 }
 
 impl<S: Settings + Default> Default for Config<S> {
@@ -194,7 +197,8 @@ impl<S: Settings> Config<S> {
             shutdown_timeout: defaults.shutdown_timeout,
             upstream_url: None,
             extra_ca_file: None,
-            user_agent: crate::client::DEFAULT_USER_AGENT.to_owned(),
+            service_name: env!("CARGO_PKG_NAME"),
+            service_version: env!("CARGO_PKG_VERSION"),
         }
     }
 
@@ -315,7 +319,8 @@ impl<S: Settings> Config<S> {
                 .transpose()?,
             extra_ca_file: get("APP_EXTRA_CA_FILE").map(PathBuf::from),
             settings: d.settings,
-            user_agent: d.user_agent,
+            service_name: d.service_name,
+            service_version: d.service_version,
         })
     }
 

@@ -86,13 +86,19 @@ impl<S: Settings> AppState<S> {
     #[must_use]
     pub fn new(config: Config<S>, client: reqwest::Client) -> Self {
         let connections = ConnectionStats::default();
+        #[cfg(feature = "metrics")]
+        let metrics = Metrics::new(
+            connections.clone(),
+            config.service_name,
+            config.service_version,
+        );
         Self {
             client,
             upstream_slots: Arc::new(Semaphore::new(config.upstream_concurrency)),
             config: Arc::new(config),
             readiness: Readiness::default(),
             #[cfg(feature = "metrics")]
-            metrics: Metrics::new(connections.clone()),
+            metrics,
             connections,
         }
     }

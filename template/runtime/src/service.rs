@@ -90,7 +90,8 @@ impl<S: Settings> Service<S> {
         };
         let config = match Config::<S>::from_env_with(self.defaults) {
             Ok(config) => Config {
-                user_agent: format!("{}/{}", self.name, self.version),
+                service_name: self.name,
+                service_version: self.version,
                 ..config
             },
             Err(error) => {

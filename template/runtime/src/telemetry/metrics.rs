@@ -102,6 +102,7 @@ struct BuildLabels {
     version: &'static str,
     revision: &'static str,
     rustc: &'static str,
+    runtime: &'static str,
 }
 
 /// Every series of the service. Cheap to clone: everything is shared.
@@ -116,9 +117,10 @@ pub struct Metrics {
 
 impl Metrics {
     /// Registers every series; connection figures are read from `connections`
-    /// at each scrape.
+    /// at each scrape. The build-info series names the service (`name`,
+    /// `version`) and the runtime's own version.
     #[must_use]
-    pub fn new(connections: ConnectionStats) -> Self {
+    pub fn new(connections: ConnectionStats, name: &'static str, version: &'static str) -> Self {
         let requests = Family::<RequestLabels, Counter>::default();
         let durations = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
             Histogram::new(DURATION_BUCKETS)
@@ -152,12 +154,13 @@ impl Metrics {
         );
         registry.register(
             "service_build",
-            "The running build: package, version, git revision and compiler",
+            "The running build: package, version, git revision, compiler and runtime crate",
             Info::new(BuildLabels {
-                service: env!("CARGO_PKG_NAME"),
-                version: env!("CARGO_PKG_VERSION"),
+                service: name,
+                version,
                 revision: REVISION,
                 rustc: RUSTC,
+                runtime: env!("CARGO_PKG_VERSION"),
             }),
         );
 
