@@ -1,5 +1,7 @@
 """Rung 10 for updates: Renovate's own code (the pinned npm package, on Node 24) takes services
-generated at 0.1.0 and 0.2.0, edited by their teams, to this release.
+generated at 0.1.0, 0.2.0 and 0.3.0, edited by their teams, to this release, and a service of
+this release to a later one that changes only the runtime crate, with the hosted app's
+settings.
 
 tooling/renovate/update.mjs runs what a Renovate runner runs for one repository: the service's
 renovate.json over Renovate's defaults and the runner's settings, the copier manager's
@@ -30,7 +32,14 @@ from tooling.cargo import cargo, make
 from tooling.fleet import OFFLINE_DENY_CHECKS, find_conflicts
 from tooling.release_history import NEW_VERSION, build_release_history
 from tooling.renovate import HOSTED, SELF_HOSTED, RenovateBranch, commit_branch, renovate_update
-from tooling.team_edits import CATALOGUE, DependencyFeature, TeamEdit
+from tooling.team_edits import (
+    CATALOGUE,
+    ApiHandler,
+    DependencyFeature,
+    ReadmeSections,
+    TeamEdit,
+    TeamTest,
+)
 from tooling.template_repo import git
 
 pytestmark = pytest.mark.slow
@@ -178,7 +187,7 @@ def later_without_migration(history: Path, tmp_path_factory: pytest.TempPathFact
     return later_history(history, tmp_path_factory.mktemp("later-plain") / "template", False)
 
 
-@pytest.fixture(scope="module", params=["0.1.0", "0.2.0"])
+@pytest.fixture(scope="module", params=["0.1.0", "0.2.0", "0.3.0"])
 def self_hosted(
     request: pytest.FixtureRequest, history: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Service:
@@ -206,13 +215,13 @@ def test_the_service_renovate_updated_passes_make_check(self_hosted):
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
 
 
-@pytest.mark.parametrize("version", ["0.1.0", "0.2.0"])
+@pytest.mark.parametrize("version", ["0.1.0", "0.2.0", "0.3.0"])
 def test_the_hosted_app_cannot_apply_a_release_with_migrations_and_says_so(
     history, tmp_path, version
 ):
-    # Both cross a migration (0.2.0's, 0.3.0's): copier refuses without --trust, and Renovate
-    # reports an artifact problem (its renovate/artifacts check goes red) on a pull request
-    # whose only change is its own `#copier updated` line.
+    # Each crosses a migration (0.2.0's, 0.3.0's, 0.4.0's): copier refuses without --trust, and
+    # Renovate reports an artifact problem (its renovate/artifacts check goes red) on a pull
+    # request whose only change is its own `#copier updated` line.
     service = renovate(history, version, tmp_path, HOSTED, [], False)
     branch = service.branch
     assert [file for file, message in branch.artifact_errors if UNSAFE in message] == [
@@ -275,3 +284,63 @@ def test_a_conflict_is_reported_by_renovate_and_fails_make_check(later_without_m
     result = template_state(service.path)
     assert result.returncode != 0
     assert "README.md" in result.stderr.splitlines()[0]
+
+
+RUNTIME_RELEASE_VERSION = "0.1.1"
+
+
+@pytest.fixture(scope="module")
+def runtime_release(history: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A clone of `history` with a release after this one that changes only the runtime crate:
+    its version, its lock entry and a line of its code."""
+    destination = tmp_path_factory.mktemp("runtime-release") / "template"
+    subprocess.run(["git", "clone", "--quiet", str(history), str(destination)], check=True)
+    git(destination, "checkout", "--quiet", "-B", "releases", NEW_VERSION)
+    tree = destination / "template"
+    edits = [
+        ("runtime/Cargo.toml", 'version = "0.1.0"', f'version = "{RUNTIME_RELEASE_VERSION}"'),
+        (
+            "Cargo.lock",
+            'name = "service-runtime"\nversion = "0.1.0"',
+            f'name = "service-runtime"\nversion = "{RUNTIME_RELEASE_VERSION}"',
+        ),
+        (
+            "runtime/src/healthcheck.rs",
+            "/// How long the whole check may take.",
+            "/// How long the whole check may take, connection included.",
+        ),
+    ]
+    for relative, old, new in edits:
+        path = tree / relative
+        text = path.read_text(encoding="utf-8")
+        assert text.count(old) == 1, (relative, old)
+        path.write_text(text.replace(old, new), encoding="utf-8")
+    git(destination, "commit", "--quiet", "--all", "--message", "runtime 0.1.1 only")
+    git(destination, "tag", LATER_VERSION)
+    return destination
+
+
+def test_the_hosted_app_applies_a_runtime_only_release_with_team_edits_kept(
+    runtime_release, tmp_path
+):
+    """The runtime is a folder of the template's: its release merges with no conflict whatever
+    the team did in its own files, needs no --trust, and the service builds and passes."""
+    rng = random.Random("runtime-release")
+    edits = [
+        kind.choose(rng, ANSWERS)
+        for kind in (ApiHandler, DependencyFeature, ReadmeSections, TeamTest)
+    ]
+    service = renovate(runtime_release, NEW_VERSION, tmp_path, HOSTED, edits, False)
+
+    assert service.branch.artifact_errors == []
+    assert answers(service.path)["_commit"] == LATER_VERSION
+    assert find_conflicts(service.path) == {}
+    assert [edit.kind for edit in edits if not edit.survived(service.path)] == []
+    runtime = (service.path / "runtime" / "Cargo.toml").read_text(encoding="utf-8")
+    assert f'version = "{RUNTIME_RELEASE_VERSION}"' in runtime
+    changed = set(service.branch.files)
+    assert changed <= {".copier-answers.yml", "Cargo.lock", "runtime/Cargo.toml"} | {
+        "runtime/src/healthcheck.rs"
+    }
+    result = make(service.path, "check", OFFLINE_DENY_CHECKS, check=False)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]

@@ -42,6 +42,8 @@ pub struct Application<S = ()> {
 pub struct Stopped {
     /// Connections still busy at the shutdown deadline, and cut.
     pub cut: usize,
+    /// Background tasks still running at the shutdown deadline, and cut.
+    pub tasks_cut: usize,
 }
 
 impl<S: Settings> Application<S> {
@@ -140,11 +142,13 @@ impl<S: Settings> Application<S> {
             "listening"
         );
         let readiness = self.state.readiness.clone();
+        let tasks = self.state.tasks.clone();
         let stats = self.state.connections.clone();
         let mut connections =
             server::accept_until(self.listener, self.router, self.limits, stats, async {
                 shutdown.await;
                 readiness.start_draining();
+                tasks.stop();
                 tracing::info!(
                     drain_secs = drain.as_secs_f64(),
                     "shutting down: /readyz answers 503, serving on while load balancers catch up"
@@ -158,15 +162,17 @@ impl<S: Settings> Application<S> {
             timeout_secs = deadline.as_secs_f64(),
             "stopped accepting; waiting for requests in flight"
         );
+        let deadline_at = tokio::time::Instant::now() + deadline;
         let cut = connections.shutdown(deadline).await;
+        let tasks_cut = self.state.tasks.finish(deadline_at).await;
         if cut > 0 {
             tracing::warn!(
                 cut,
                 "shutdown deadline passed; cut the connections still open"
             );
         }
-        tracing::info!(cut, "stopped");
-        Ok(Stopped { cut })
+        tracing::info!(cut, tasks_cut, "stopped");
+        Ok(Stopped { cut, tasks_cut })
     }
 }
 

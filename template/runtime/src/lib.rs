@@ -34,6 +34,7 @@ pub mod routes;
 pub mod server;
 pub mod service;
 pub mod shutdown;
+pub mod tasks;
 pub mod telemetry;
 pub mod testing;
 

@@ -17,6 +17,7 @@ use crate::client::OutboundResult;
 use crate::config::{Config, Settings};
 use crate::server::ConnectionStats;
 use crate::shutdown::Readiness;
+use crate::tasks::BackgroundTasks;
 use crate::telemetry::current_request_id;
 #[cfg(feature = "metrics")]
 use crate::telemetry::metrics::Metrics;
@@ -55,8 +56,11 @@ pub struct AppState<S = ()> {
     pub client: reqwest::Client,
     /// The configuration the service started with.
     pub config: Arc<Config<S>>,
-    /// `/readyz` answers 503 once shutdown has started.
+    /// `/readyz` answers 503 once shutdown has started, or while a check the
+    /// service added fails ([`Readiness::add_check`]).
     pub readiness: Readiness,
+    /// Tasks that stop inside the shutdown timeline ([`BackgroundTasks::spawn`]).
+    pub tasks: BackgroundTasks,
     /// Bounds the outbound requests of `/upstream` in flight at once.
     pub upstream_slots: Arc<Semaphore>,
     /// Kept current by the accept loop.
@@ -73,6 +77,7 @@ impl<S> Clone for AppState<S> {
             client: self.client.clone(),
             config: Arc::clone(&self.config),
             readiness: self.readiness.clone(),
+            tasks: self.tasks.clone(),
             upstream_slots: Arc::clone(&self.upstream_slots),
             connections: self.connections.clone(),
             #[cfg(feature = "metrics")]
@@ -97,6 +102,7 @@ impl<S: Settings> AppState<S> {
             upstream_slots: Arc::new(Semaphore::new(config.upstream_concurrency)),
             config: Arc::new(config),
             readiness: Readiness::default(),
+            tasks: BackgroundTasks::default(),
             #[cfg(feature = "metrics")]
             metrics,
             connections,
@@ -131,11 +137,20 @@ async fn healthz() -> Json<serde_json::Value> {
 
 /// Readiness. The router only runs after the configuration was validated, the
 /// client built and the port bound, so answering at all means ready, until
-/// shutdown starts. A service that cannot work without a dependency should
-/// check it here.
+/// shutdown starts, or while a check the service added
+/// ([`Readiness::add_check`]) fails: a dependency it cannot work without.
 async fn readyz<S>(State(state): State<AppState<S>>) -> Response {
     if state.readiness.is_draining() {
         let body = Json(json!({ "status": "shutting down" }));
+        return (StatusCode::SERVICE_UNAVAILABLE, body).into_response();
+    }
+    let failing = state.readiness.failing_checks().await;
+    if !failing.is_empty() {
+        let failing: serde_json::Map<_, _> = failing
+            .into_iter()
+            .map(|(name, reason)| (name, reason.into()))
+            .collect();
+        let body = Json(json!({ "status": "not ready", "failing": failing }));
         return (StatusCode::SERVICE_UNAVAILABLE, body).into_response();
     }
     Json(json!({ "status": "ready" })).into_response()

@@ -16,9 +16,12 @@
 //!
 //! [`Application::run_until`]: crate::Application::run_until
 
+use std::fmt;
+use std::future::Future;
 use std::io;
-use std::sync::Arc;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 /// The timeline's last step: how long the log lines still buffered may take
@@ -26,20 +29,97 @@ use std::time::Duration;
 /// `docker stop` and the chart's grace period keep after the timeout.
 pub const LOG_FLUSH_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// Whether the service still wants new requests; `/readyz` reads it.
-#[derive(Debug, Clone, Default)]
-pub struct Readiness(Arc<AtomicBool>);
+/// How long one readiness check may take before `/readyz` counts it failed.
+pub const CHECK_TIMEOUT: Duration = Duration::from_secs(1);
+
+type CheckFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
+type Check = Arc<dyn Fn() -> CheckFuture + Send + Sync>;
+
+/// Whether the service wants new requests; `/readyz` asks it. Not ready once
+/// shutdown has started, or while a check the service added fails.
+#[derive(Clone, Default)]
+pub struct Readiness {
+    draining: Arc<AtomicBool>,
+    checks: Arc<RwLock<Vec<(String, Check)>>>,
+}
+
+impl fmt::Debug for Readiness {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let checks = self.checks.read().unwrap_or_else(PoisonError::into_inner);
+        f.debug_struct("Readiness")
+            .field("draining", &self.is_draining())
+            .field(
+                "checks",
+                &checks.iter().map(|(name, _)| name).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
 
 impl Readiness {
     /// From now on `/readyz` answers 503.
     pub fn start_draining(&self) {
-        self.0.store(true, Ordering::Relaxed);
+        self.draining.store(true, Ordering::Relaxed);
     }
 
     /// `true` once shutdown has started.
     #[must_use]
     pub fn is_draining(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
+        self.draining.load(Ordering::Relaxed)
+    }
+
+    /// Adds a check `/readyz` runs on each call: while it returns `Err` (its
+    /// text is shown), or takes longer than [`CHECK_TIMEOUT`], the service
+    /// answers 503 and load balancers send it nothing. For a dependency
+    /// without which it cannot serve; `/healthz` (liveness) stays 200, so the
+    /// pod is not restarted for it.
+    ///
+    /// ```
+    /// use service_runtime::shutdown::Readiness;
+    ///
+    /// let readiness = Readiness::default();
+    /// let pool_size = 4;
+    /// readiness.add_check("database", move || async move {
+    ///     if pool_size > 0 { Ok(()) } else { Err("no connection".to_owned()) }
+    /// });
+    /// ```
+    pub fn add_check<F, Fut>(&self, name: impl Into<String>, check: F)
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), String>> + Send + 'static,
+    {
+        let check: Check = Arc::new(move || Box::pin(check()));
+        self.checks
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((name.into(), check));
+    }
+
+    /// Runs every check at once; the failing ones by name, with their reason.
+    pub async fn failing_checks(&self) -> Vec<(String, String)> {
+        let checks = self
+            .checks
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let running: Vec<_> = checks
+            .into_iter()
+            .map(|(name, check)| {
+                let answer = tokio::spawn(tokio::time::timeout(CHECK_TIMEOUT, check()));
+                (name, answer)
+            })
+            .collect();
+        let mut failing = Vec::new();
+        for (name, answer) in running {
+            let reason = match answer.await {
+                Ok(Ok(Ok(()))) => continue,
+                Ok(Ok(Err(reason))) => reason,
+                Ok(Err(_)) => format!("no answer within {} s", CHECK_TIMEOUT.as_secs()),
+                Err(_) => "the check panicked".to_owned(),
+            };
+            failing.push((name, reason));
+        }
+        failing
     }
 }
 

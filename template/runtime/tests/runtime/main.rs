@@ -5,6 +5,7 @@
 // Panicking on unexpected errors is the point of a test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod extensions;
 mod healthcheck;
 mod helpers;
 mod limits;

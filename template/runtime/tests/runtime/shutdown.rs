@@ -25,7 +25,13 @@ async fn stops_when_triggered() {
 
     let stopped = app.stop().await.expect("server stops cleanly");
 
-    assert_eq!(stopped, Stopped { cut: 0 });
+    assert_eq!(
+        stopped,
+        Stopped {
+            cut: 0,
+            tasks_cut: 0
+        }
+    );
 }
 
 #[tokio::test]
@@ -52,7 +58,13 @@ async fn in_flight_request_finishes_after_shutdown_starts() {
         .unwrap()
         .expect("in-flight request completes");
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(stopped.expect("server stops cleanly"), Stopped { cut: 0 });
+    assert_eq!(
+        stopped.expect("server stops cleanly"),
+        Stopped {
+            cut: 0,
+            tasks_cut: 0
+        }
+    );
 }
 
 #[tokio::test]
@@ -75,7 +87,13 @@ async fn a_half_sent_request_cannot_hold_shutdown_past_its_deadline() {
         .expect("shutdown ends within its deadline")
         .unwrap();
 
-    assert_eq!(stopped, Stopped { cut: 1 });
+    assert_eq!(
+        stopped,
+        Stopped {
+            cut: 1,
+            tasks_cut: 0
+        }
+    );
     let took = started.elapsed();
     assert!(took >= Duration::from_millis(900), "{took:?}");
     assert!(took < Duration::from_secs(4), "{took:?}");
@@ -114,7 +132,13 @@ async fn readiness_fails_at_once_while_serving_continues_for_the_drain_delay() {
         .unwrap()
         .unwrap()
         .unwrap();
-    assert_eq!(stopped, Stopped { cut: 0 });
+    assert_eq!(
+        stopped,
+        Stopped {
+            cut: 0,
+            tasks_cut: 0
+        }
+    );
     // After the drain the listener is closed.
     assert!(
         client
