@@ -32,7 +32,7 @@ def test_the_runtime_passes_its_own_tests(service, features):
     assert len(summaries) == 3, result.stdout
     assert all(" 0 failed" in line for line in summaries)
     ran = sum(int(line.split(". ")[1].split(" passed")[0]) for line in summaries)
-    assert ran > 90, result.stdout
+    assert ran >= 80, result.stdout
 
 
 @pytest.mark.parametrize("features", list(FEATURE_SETS))
