@@ -102,6 +102,32 @@ def declared(lines: list[str]) -> dict[str, int]:
     return {m[1]: i for i, line in enumerate(lines) if (m := MOD_LINE.match(line.rstrip("\n")))}
 
 
+def in_mod_group(line: str) -> bool:
+    text = line.rstrip("\n")
+    return bool(MOD_LINE.match(text) or ATTRIBUTE.match(text))
+
+
+def insert_sorted(lines: list[str], member: int, line: str) -> None:
+    """Puts `line` where rustfmt orders it in the group of `mod` lines holding `lines[member]`
+    (a group runs until a blank line or a comment)."""
+    start, end = member, member
+    while start > 0 and in_mod_group(lines[start - 1]):
+        start -= 1
+    while end + 1 < len(lines) and in_mod_group(lines[end + 1]):
+        end += 1
+    name = MOD_LINE.match(line.rstrip("\n"))[1]
+    at = end + 1
+    for i in range(start, end + 1):
+        found = MOD_LINE.match(lines[i].rstrip("\n"))
+        if found and found[1] > name:
+            at = i
+            # Above the attributes of the module it goes before.
+            while at > start and ATTRIBUTE.match(lines[at - 1].rstrip("\n")):
+                at -= 1
+            break
+    lines.insert(at, line)
+
+
 def settle_modules(relative: str) -> bool:
     """Conflicts resolved, the team's modules declared, deleted modules' lines gone."""
     path = Path(relative)
@@ -128,8 +154,9 @@ def settle_modules(relative: str) -> bool:
         and module_file_exists(folder, m[1])
     ]
     if team_lines and modules:
-        at = max(i for name, i in modules.items() if name != "api") + 1
-        lines[at:at] = team_lines
+        last = max(i for name, i in modules.items() if name != "api")
+        for line in team_lines:
+            insert_sorted(lines, last, line)
     # A declaration of a module the update deleted, with the attributes above it.
     kept: list[str] = []
     for line in lines:
@@ -314,9 +341,18 @@ def main() -> int:
         if not Path(relative).exists():
             git_rm = ["git", "rm", "--cached", "--quiet", "--ignore-unmatch", "--", relative]
             subprocess.run(git_rm, check=False, capture_output=True)
+    # A file the merge left unmerged and that is settled now is marked resolved; nothing else
+    # is staged, so a new file stays untracked and Renovate's pull request carries it.
+    unmerged = subprocess.run(
+        ["git", "diff", "--name-only", "--diff-filter=U"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.split()
     for relative in dict.fromkeys(touched):
         print(f"{relative}: moved onto the runtime crate (runtime/)")
-        if "<<<<<<< " not in Path(relative).read_text(encoding="utf-8"):
+        settled = "<<<<<<< " not in Path(relative).read_text(encoding="utf-8")
+        if relative in unmerged and settled:
             subprocess.run(["git", "add", "--", relative], check=False, capture_output=True)
     return 0
 

@@ -336,10 +336,11 @@ def on_the_runtime_crate(project: Path, result: subprocess.CompletedProcess[str]
 
     # The release's lib.rs (the merge left it in conflict) with the team's module added.
     released = (REPO_ROOT / "template" / "src" / "lib.rs").read_text(encoding="utf-8")
+    # In rustfmt's order, as `cargo fmt --check` wants it.
     assert read("src/lib.rs") == released.replace(
-        "pub mod settings;\n", "pub mod settings;\npub mod orders;\n"
+        "pub mod settings;\n", "pub mod orders;\npub mod settings;\n"
     )
-    assert read("tests/api/main.rs") == "mod helpers;\nmod startup;\nmod contract;\n\nmod api;\n"
+    assert read("tests/api/main.rs") == "mod contract;\nmod helpers;\nmod startup;\n\nmod api;\n"
     assert "use crate::AppState;" in read("src/api.rs")
     assert '.route("/orders", get(crate::orders::list))' in read("src/api.rs")
     assert "use axum::routing::get;" in read("src/api.rs")

@@ -193,7 +193,9 @@ def self_hosted(
 ) -> Service:
     version = request.param
     workdir = tmp_path_factory.mktemp(f"self-hosted-{version}")
-    return renovate(history, version, workdir, SELF_HOSTED, natural_edits(version), True)
+    # 0.3.0's renovate.json has `ignoreScripts: false` already; older ones get it by hand.
+    by_hand = version in ("0.1.0", "0.2.0")
+    return renovate(history, version, workdir, SELF_HOSTED, natural_edits(version), by_hand)
 
 
 def test_self_hosted_renovate_applies_the_release_with_no_problem(self_hosted):
