@@ -107,25 +107,27 @@ def in_mod_group(line: str) -> bool:
     return bool(MOD_LINE.match(text) or ATTRIBUTE.match(text))
 
 
-def insert_sorted(lines: list[str], member: int, line: str) -> None:
-    """Puts `line` where rustfmt orders it in the group of `mod` lines holding `lines[member]`
-    (a group runs until a blank line or a comment)."""
-    start, end = member, member
-    while start > 0 and in_mod_group(lines[start - 1]):
-        start -= 1
-    while end + 1 < len(lines) and in_mod_group(lines[end + 1]):
-        end += 1
-    name = MOD_LINE.match(line.rstrip("\n"))[1]
-    at = end + 1
-    for i in range(start, end + 1):
-        found = MOD_LINE.match(lines[i].rstrip("\n"))
-        if found and found[1] > name:
-            at = i
-            # Above the attributes of the module it goes before.
-            while at > start and ATTRIBUTE.match(lines[at - 1].rstrip("\n")):
-                at -= 1
-            break
-    lines.insert(at, line)
+def sorted_mod_groups(lines: list[str]) -> list[str]:
+    """Each group of `mod` lines (until a blank line or a comment; attributes go with the line
+    below them) in rustfmt's order, by name, as `cargo fmt --check` wants it."""
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        if not in_mod_group(lines[i]):
+            out.append(lines[i])
+            i += 1
+            continue
+        items: list[tuple[str, list[str]]] = []
+        pending: list[str] = []
+        while i < len(lines) and in_mod_group(lines[i]):
+            pending.append(lines[i])
+            if found := MOD_LINE.match(lines[i].rstrip("\n")):
+                items.append((found[1], pending))
+                pending = []
+            i += 1
+        out.extend(line for _, item in sorted(items, key=lambda item: item[0]) for line in item)
+        out.extend(pending)
+    return out
 
 
 def settle_modules(relative: str) -> bool:
@@ -154,9 +156,8 @@ def settle_modules(relative: str) -> bool:
         and module_file_exists(folder, m[1])
     ]
     if team_lines and modules:
-        last = max(i for name, i in modules.items() if name != "api")
-        for line in team_lines:
-            insert_sorted(lines, last, line)
+        at = max(i for name, i in modules.items() if name != "api") + 1
+        lines[at:at] = team_lines
     # A declaration of a module the update deleted, with the attributes above it.
     kept: list[str] = []
     for line in lines:
@@ -166,7 +167,7 @@ def settle_modules(relative: str) -> bool:
                 kept.pop()
             continue
         kept.append(line)
-    settled = "".join(kept)
+    settled = "".join(sorted_mod_groups(kept))
     if settled == text:
         return False
     path.write_text(settled, encoding="utf-8")
