@@ -19,9 +19,8 @@ import sys
 from pathlib import Path
 
 from conflict_blocks import resolve_blocks
-from runtime_handoff import read_handoff
+from runtime_handoff import team_request_timeout
 
-CONSTANT = re.compile(r"^const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs\((\d+)\);$")
 ANY = r"\d+"
 # The 0.1.0 tables as the team saw them; the timeout's default and the port are the team's.
 TABLES_0_1_0 = {
@@ -83,28 +82,9 @@ def with_timeout(line: str, timeout: int) -> str:
     return f"{match[1]}{cell}{' ' * padding}{match[4]}\n"
 
 
-def team_timeout(config: Path) -> int | None:
-    """The timeout config.rs sets; once an update to 0.4.0 or later has taken the file into the
-    runtime crate, as runtime_files_prepare.py took it out, or the last commit (`HEAD`) had it."""
-    carried = read_handoff().get("request_timeout")
-    if carried is not None:
-        return int(carried)
-    if config.is_file():
-        text = config.read_text(encoding="utf-8")
-    else:
-        shown = subprocess.run(
-            ["git", "show", f"HEAD:{config.as_posix()}"], capture_output=True, text=True
-        )
-        text = shown.stdout if shown.returncode == 0 else ""
-    for line in text.splitlines():
-        if found := CONSTANT.match(line):
-            return int(found[1])
-    return None
-
-
 def main() -> int:
     config = Path("src/config.rs")
-    timeout = team_timeout(config)
+    timeout = team_request_timeout(config)
     if timeout is None:
         return 0
     for relative, rows in TABLES_0_1_0.items():

@@ -37,42 +37,19 @@ import sys
 from pathlib import Path
 
 from conflict_blocks import resolve_blocks
-from runtime_files_prepare import ROUTE_LINE, RUNTIME_FILES, RUNTIME_PATHS
-from runtime_handoff import read_handoff
+from runtime_files_prepare import ROUTE_LINE, RUNTIME_FILES, RUNTIME_PATHS, RUNTIME_REQUEST_TIMEOUT
+from runtime_handoff import at_head, read_handoff, team_request_timeout
 
 # The release's tree, beside this script in the template's checkout.
 TEMPLATE_TREE = Path(__file__).resolve().parent.parent / "template"
 
-# Modules of the runtime that services carried before 0.4.0, in src/ and in tests/api/.
+# Modules of the runtime that services carried before 0.4.0, by the file declaring them.
 RUNTIME_MODULES = {
-    "src/lib.rs": {
-        "app",
-        "client",
-        "config",
-        "healthcheck",
-        "routes",
-        "server",
-        "shutdown",
-        "telemetry",
-    },
-    "tests/api/main.rs": {
-        "healthcheck",
-        "limits",
-        "logs",
-        "metrics",
-        "routes",
-        "shutdown",
-        "startup",
-        "tls",
-        "trace_context",
-    },
+    declaring: {Path(file).stem for file in RUNTIME_FILES if Path(file).parent.as_posix() == folder}
+    for declaring, folder in (("src/lib.rs", "src"), ("tests/api/main.rs", "tests/api"))
 }
 MOD_LINE = re.compile(r"^(?:pub )?mod ([a-z_][a-z0-9_]*);$")
 ATTRIBUTE = re.compile(r"^#\[[^\]]*\]$")
-REQUEST_TIMEOUT = re.compile(
-    r"^const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs\((\d+)\);$", re.M
-)
-RUNTIME_DEFAULT_REQUEST_TIMEOUT = 10
 SETTINGS_IMPL = """
 // Added by the 0.4.0 update: the runtime reads the settings through this trait.
 impl service_runtime::Settings for Settings {
@@ -84,14 +61,6 @@ impl service_runtime::Settings for Settings {
     }
 }
 """
-
-
-def at_head(relative: str) -> str:
-    """The file as the service's last commit has it ("" when it had none)."""
-    shown = subprocess.run(
-        ["git", "show", f"HEAD:{relative}"], capture_output=True, text=True, check=False
-    )
-    return shown.stdout if shown.returncode == 0 else ""
 
 
 def module_file_exists(folder: Path, name: str) -> bool:
@@ -216,18 +185,10 @@ def implement_settings() -> bool:
     return True
 
 
-def team_request_timeout() -> int | None:
-    carried = read_handoff().get("request_timeout")
-    if carried is not None:
-        return int(carried)
-    found = REQUEST_TIMEOUT.search(at_head("src/config.rs"))
-    return int(found[1]) if found else None
-
-
 def carry_request_timeout() -> bool:
     timeout = team_request_timeout()
     main = Path("src/main.rs")
-    if timeout in (None, RUNTIME_DEFAULT_REQUEST_TIMEOUT) or not main.is_file():
+    if timeout in (None, RUNTIME_REQUEST_TIMEOUT) or not main.is_file():
         return False
     text = main.read_text(encoding="utf-8")
     port = re.search(r"^( +)\.default_port\(\d+\)\n", text, re.M)

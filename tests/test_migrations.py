@@ -324,7 +324,7 @@ def write_tree(project: Path, files: dict[str, str]) -> None:
 def merged_at_0_4_0(project: Path) -> None:
     write_tree(project, SERVICE_AT_0_3_0)
     git(project, "add", "--all")
-    git(project, "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "0.3.0")
+    git(project, "commit", "-qm", "0.3.0")
     for relative in ("src/config.rs", "src/routes.rs"):
         (project / relative).unlink()
     write_tree(project, MERGED_INTO_0_4_0)
@@ -365,9 +365,9 @@ def on_the_runtime_crate(project: Path, result: subprocess.CompletedProcess[str]
 def example_test_deleted(project: Path) -> None:
     write_tree(project, {"tests/api/shutdown.rs": "// the template's example test\n"})
     git(project, "add", "--all")
-    git(project, "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "generated")
+    git(project, "commit", "-qm", "generated")
     git(project, "rm", "--quiet", "tests/api/shutdown.rs")
-    git(project, "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "team")
+    git(project, "commit", "-qm", "team")
 
 
 def example_test_restored(project: Path, result: subprocess.CompletedProcess[str]) -> None:
